@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * ofnic hardware interface: PCI identity, BAR0 register map, descriptor formats.
+ *
+ * This header is the single source of truth for the interface between the ofnic
+ * device model (QEMU, qemu/hw/ofnic.c) and its driver (kmod/ofnic). The datasheet
+ * docs/hw-spec.md explains every item here. Everything is little endian.
+ */
+#ifndef OFNIC_HW_H
+#define OFNIC_HW_H
+
+#include <linux/types.h>
+
+/* ---- PCI identity ------------------------------------------------------ */
+#define OFNIC_PCI_VENDOR_ID	0x1234
+#define OFNIC_PCI_DEVICE_ID	0x0f1c
+#define OFNIC_PCI_REVISION	0x01
+#define OFNIC_BAR_REGS		0	/* 64-bit memory BAR, OFNIC_BAR_REGS_SIZE */
+#define OFNIC_BAR_MSIX		2	/* 32-bit memory BAR: MSI-X table + PBA */
+#define OFNIC_BAR_REGS_SIZE	0x10000
+
+/* ---- Limits -------------------------------------------------------------- */
+#define OFNIC_MAX_QP		16	/* queue pairs */
+#define OFNIC_RING_MIN		64	/* descriptors, power of two */
+#define OFNIC_RING_MAX		4096
+#define OFNIC_RING_ALIGN	128	/* ring base alignment, bytes */
+#define OFNIC_TX_MAX_DESC_PER_PKT 32	/* descriptors in one TX packet */
+#define OFNIC_TX_MAX_BUF	65535	/* bytes in one TX descriptor */
+#define OFNIC_TX_MAX_PKT	65535	/* bytes of a non-TSO frame, and of a TSO request */
+#define OFNIC_RX_BUF_MIN	256
+#define OFNIC_RX_BUF_MAX	16384
+#define OFNIC_RX_MAX_DESC_PER_PKT 32	/* descriptors one received frame may span */
+#define OFNIC_RSS_KEY_LEN	40
+#define OFNIC_RSS_RETA_SIZE	128
+
+/*
+ * MSI-X: vector 0 is the admin vector (link change, errors); vector 1 + q
+ * serves both rings of queue pair q. OFNIC_MSIX_VECTORS vectors are implemented.
+ *
+ * Every vector auto-masks: after sending its message the device sets it
+ * disarmed and only records further events as pending. Writing 1 to the
+ * vector's ARM register (OFNIC_REG_ADMIN_ARM, OFNIC_QP_INT_ARM) re-arms it; if
+ * an event is pending the message is sent at once. After reset every vector is
+ * armed with nothing pending. A queue pair's event is: a TX packet completed
+ * (DD written) or an RX frame written back. An admin event is a cause bit set
+ * in INT_CAUSE that is also set in INT_MASK.
+ */
+#define OFNIC_MSIX_ADMIN	0
+#define OFNIC_MSIX_QP(q)	(1 + (q))
+#define OFNIC_MSIX_VECTORS	(1 + OFNIC_MAX_QP)
+
+/* ---- Global registers (BAR0), 32-bit accesses only ------------------------ */
+#define OFNIC_REG_ID		0x0000	/* RO: OFNIC_ID_MAGIC */
+#define OFNIC_ID_MAGIC		0x4f464e43	/* "OFNC" */
+#define OFNIC_REG_VERSION	0x0004	/* RO: major << 16 | minor */
+#define OFNIC_VERSION		0x00010000
+#define OFNIC_REG_FEATURES	0x0008	/* RO: OFNIC_F_* the device implements */
+#define OFNIC_REG_MAX_QP	0x000c	/* RO: queue pairs implemented (1..16) */
+#define OFNIC_REG_CTRL		0x0010	/* RW: OFNIC_CTRL_* */
+#define OFNIC_REG_STATUS	0x0014	/* RO: OFNIC_STATUS_* */
+#define OFNIC_REG_MAC_LO	0x0018	/* RW: MAC bytes 0..3 (byte 0 in bits 7:0) */
+#define OFNIC_REG_MAC_HI	0x001c	/* RW: MAC bytes 4..5 in bits 15:0 */
+#define OFNIC_REG_MAX_FRAME	0x0020	/* RW: longest frame accepted, no FCS */
+#define OFNIC_REG_RX_CTRL	0x0024	/* RW: OFNIC_RXC_* */
+#define OFNIC_REG_INT_CAUSE	0x0028	/* RW1C: OFNIC_INT_* admin causes */
+#define OFNIC_REG_INT_MASK	0x002c	/* RW: 1 = cause raises the admin vector */
+#define OFNIC_REG_ADMIN_ARM	0x0030	/* WO: 1 = re-arm the admin vector */
+#define OFNIC_REG_ERR_COUNT	0x0034	/* RO: guest errors detected since reset */
+#define OFNIC_REG_ERR_LAST	0x0038	/* RO: last error, OFNIC_ERR_* | queue << 16 | dir << 24 */
+#define OFNIC_REG_RSS_HASH_TYPES 0x003c	/* RW: OFNIC_RSS_HT_* (reserved for RSS) */
+#define OFNIC_REG_RSS_KEY	0x0100	/* RW: 10 words, key byte i at word i/4 bits 8*(i%4) */
+#define OFNIC_REG_RSS_RETA	0x0200	/* RW: 32 words, entry i at word i/4 bits 8*(i%4) */
+
+/* Device-wide 64-bit counters: LO word at off, HI at off + 4. RO, reset on reset. */
+#define OFNIC_REG_STAT_BASE	0x0400
+#define OFNIC_STAT_TX_PKTS	0	/* frames sent on the wire */
+#define OFNIC_STAT_TX_BYTES	1
+#define OFNIC_STAT_RX_PKTS	2	/* frames written to an RX ring */
+#define OFNIC_STAT_RX_BYTES	3
+#define OFNIC_STAT_RX_NO_BUF	4	/* frames dropped: ring had no buffer */
+#define OFNIC_STAT_RX_FILTERED	5	/* frames not addressed to us */
+#define OFNIC_STAT_RX_OVERSIZE	6	/* frames longer than MAX_FRAME */
+#define OFNIC_STAT_TX_ERRORS	7	/* TX queue errors (malformed descriptor, DMA) */
+#define OFNIC_STAT_RX_ERRORS	8	/* RX queue errors */
+#define OFNIC_STAT_DOORBELL_ERRORS 9	/* tail written out of range */
+#define OFNIC_NUM_STATS		10
+#define OFNIC_REG_STAT(i)	(OFNIC_REG_STAT_BASE + 8 * (i))
+
+/* OFNIC_REG_FEATURES bits */
+#define OFNIC_F_TX_CSUM		(1u << 0)	/* CHECKSUM_PARTIAL start/offset */
+#define OFNIC_F_RX_CSUM		(1u << 1)
+#define OFNIC_F_TSO		(1u << 2)
+#define OFNIC_F_LRO		(1u << 3)
+#define OFNIC_F_HDS		(1u << 4)
+#define OFNIC_F_RSS		(1u << 5)
+#define OFNIC_F_ITR		(1u << 6)	/* interrupt moderation registers */
+
+/* OFNIC_REG_CTRL bits */
+#define OFNIC_CTRL_ENABLE	(1u << 0)	/* device processes enabled queues */
+#define OFNIC_CTRL_RESET	(1u << 1)	/* write 1: full reset; reads 0 */
+
+/* OFNIC_REG_STATUS bits */
+#define OFNIC_STATUS_LINK_UP	(1u << 0)
+#define OFNIC_STATUS_ENABLED	(1u << 1)
+#define OFNIC_STATUS_QERR	(1u << 2)	/* some queue is halted with an error */
+
+/* OFNIC_REG_RX_CTRL bits */
+#define OFNIC_RXC_PROMISC	(1u << 0)	/* accept every destination MAC */
+/* bit 1 reserved: there is no multicast filter, all multicast is accepted */
+#define OFNIC_RXC_CSUM		(1u << 2)	/* validate checksums (OFNIC_F_RX_CSUM) */
+#define OFNIC_RXC_LRO		(1u << 3)	/* coalesce TCP (OFNIC_F_LRO) */
+#define OFNIC_RXC_HDS		(1u << 4)	/* header-data split (OFNIC_F_HDS) */
+#define OFNIC_RXC_RSS		(1u << 5)	/* spread over queues (OFNIC_F_RSS) */
+
+/* Admin interrupt causes (INT_CAUSE / INT_MASK) */
+#define OFNIC_INT_LINK		(1u << 0)	/* link state changed */
+#define OFNIC_INT_QERR		(1u << 1)	/* a queue halted with an error */
+
+/* ---- Per-queue registers ------------------------------------------------- */
+/*
+ * Queue pair q has a 256-byte block at OFNIC_REG_QP(q): the TX ring registers at
+ * +0x00, the RX ring registers at +0x40 (same layout), the pair's interrupt
+ * registers at +0x80.
+ */
+#define OFNIC_REG_QP(q)		(0x1000 + 0x100 * (q))
+#define OFNIC_QP_TX		0x00
+#define OFNIC_QP_RX		0x40
+#define OFNIC_Q_BASE_LO		0x00	/* RW: ring base, OFNIC_RING_ALIGN aligned */
+#define OFNIC_Q_BASE_HI		0x04	/* RW */
+#define OFNIC_Q_SIZE		0x08	/* RW: descriptors, power of two, MIN..MAX */
+#define OFNIC_Q_CTRL		0x0c	/* RW: OFNIC_QC_* */
+#define OFNIC_Q_HEAD		0x10	/* RO: next descriptor the device will use */
+#define OFNIC_Q_TAIL		0x14	/* RW: doorbell, first descriptor the driver owns */
+#define OFNIC_Q_STATUS		0x18	/* RO: OFNIC_QS_*, error code in 15:8 */
+#define OFNIC_Q_BUF_SIZE	0x1c	/* RX: data buffer bytes (RX_BUF_MIN..MAX) */
+#define OFNIC_Q_HDR_SIZE	0x20	/* RX: header buffer bytes (HDS), 0 = none */
+#define OFNIC_Q_ERRORS		0x24	/* RO: errors this ring had since reset */
+#define OFNIC_Q_DROPS		0x28	/* RO: RX frames dropped, no buffer */
+#define OFNIC_QP_INT_ARM	0x80	/* WO: 1 = re-arm the pair's vector */
+#define OFNIC_QP_ITR		0x84	/* RW: moderation, usecs 15:0 (OFNIC_F_ITR) */
+
+/* OFNIC_Q_CTRL bits */
+#define OFNIC_QC_ENABLE		(1u << 0)
+#define OFNIC_QC_RESET		(1u << 1)	/* write 1: head = tail = 0, error cleared */
+
+/* OFNIC_Q_STATUS bits */
+#define OFNIC_QS_ENABLED	(1u << 0)
+#define OFNIC_QS_ERROR		(1u << 1)	/* halted; reset the ring to recover */
+#define OFNIC_QS_ERR_SHIFT	8
+#define OFNIC_QS_ERR_MASK	(0xffu << 8)
+
+/* Error codes (Q_STATUS 15:8 and ERR_LAST 7:0) */
+#define OFNIC_ERR_NONE		0
+#define OFNIC_ERR_RING_CONFIG	1	/* bad base alignment or size at enable */
+#define OFNIC_ERR_TAIL		2	/* tail written >= ring size */
+#define OFNIC_ERR_DESC_DMA	3	/* descriptor address not readable/writable */
+#define OFNIC_ERR_BUF_DMA	4	/* buffer address not readable/writable */
+#define OFNIC_ERR_BUF_LEN	5	/* zero or over-long buffer length */
+#define OFNIC_ERR_PKT_LEN	6	/* packet too long or too many descriptors */
+#define OFNIC_ERR_OFFLOAD	7	/* malformed offload request */
+
+/* ERR_LAST: direction */
+#define OFNIC_ERR_DIR_TX	0
+#define OFNIC_ERR_DIR_RX	1
+
+/* ---- Descriptors (32 bytes each) ----------------------------------------- */
+#define OFNIC_DESC_SIZE		32
+
+/*
+ * TX descriptor. A packet is one or more consecutive descriptors; the last has
+ * OFNIC_TXD_EOP. Offload fields are read from the packet's first descriptor.
+ * When the whole packet has been sent the device writes .status of the EOP
+ * descriptor with OFNIC_TXS_DD (and nothing else of the ring). A packet whose
+ * EOP descriptor is not yet before the tail waits for further doorbells; the
+ * head moves past a packet only when all of it is consumed.
+ */
+struct ofnic_tx_desc {
+	__le64 addr;		/* buffer bus address */
+	__le16 len;		/* buffer bytes, 1..OFNIC_TX_MAX_BUF */
+	__le16 flags;		/* OFNIC_TXD_* */
+	__le16 csum_start;	/* OFNIC_TXD_CSUM: bytes from frame start */
+	__le16 csum_offset;	/* OFNIC_TXD_CSUM: store offset from csum_start */
+	__le16 mss;		/* OFNIC_TXD_TSO: TCP payload bytes per segment */
+	__le16 hdr_len;		/* OFNIC_TXD_TSO: L2+L3+L4 header bytes */
+	__le16 rsvd0;
+	__le16 status;		/* written by the device: OFNIC_TXS_* */
+	__le32 rsvd1[2];
+};
+
+#define OFNIC_TXD_EOP		(1u << 0)	/* last descriptor of the packet */
+#define OFNIC_TXD_CSUM		(1u << 1)	/* insert 16-bit ones' complement sum */
+#define OFNIC_TXD_TSO		(1u << 2)	/* segment TCP at .mss */
+
+#define OFNIC_TXS_DD		(1u << 0)	/* descriptor done */
+#define OFNIC_TXS_ERR		(1u << 1)	/* packet dropped: malformed offload */
+
+/*
+ * RX descriptor, driver format: buffers the device may fill. The driver sets
+ * .status to 0 when posting. When a frame has been written the device
+ * overwrites the descriptor with struct ofnic_rx_wb, writing .status last.
+ */
+struct ofnic_rx_desc {
+	__le64 addr;		/* data buffer, Q_BUF_SIZE bytes */
+	__le64 hdr_addr;	/* header buffer, Q_HDR_SIZE bytes (HDS only) */
+	__le32 rsvd[3];
+	__le32 status;		/* 0 when posted */
+};
+
+/*
+ * RX descriptor, write-back format. A frame longer than Q_BUF_SIZE spans
+ * consecutive descriptors, each .len giving that buffer's bytes; the last has
+ * OFNIC_RXS_EOP. Frame metadata (hash, ptype, checksum and LRO bits, hdr_len)
+ * is valid in the first descriptor only. The device writes all descriptors of
+ * a frame, then the first descriptor's .status last: a driver that sees DD in a
+ * frame's first descriptor may read the whole frame. A frame is written only
+ * when enough descriptors are posted for all of it; until then the device
+ * holds it (and the frames behind it) and accepts nothing from the wire.
+ */
+struct ofnic_rx_wb {
+	__le32 rss_hash;	/* OFNIC_RXS_RSS */
+	__le16 len;		/* bytes written to this data buffer */
+	__le16 hdr_len;		/* bytes written to the header buffer (first only) */
+	__u8 rss_type;		/* OFNIC_RSS_TYPE_* */
+	__u8 ptype;		/* OFNIC_PTYPE_* bits (first descriptor) */
+	__le16 lro_segs;	/* OFNIC_RXS_LRO: segments coalesced */
+	__le16 lro_mss;		/* OFNIC_RXS_LRO: largest segment payload */
+	__le16 rsvd0;
+	__le32 rsvd1[3];
+	__le32 status;		/* OFNIC_RXS_* */
+};
+
+#define OFNIC_RXS_DD		(1u << 0)	/* written back */
+#define OFNIC_RXS_EOP		(1u << 1)	/* last buffer of the frame */
+#define OFNIC_RXS_RSS		(1u << 2)	/* rss_hash/rss_type valid */
+#define OFNIC_RXS_L3_OK		(1u << 3)	/* IPv4 header checksum good */
+#define OFNIC_RXS_L3_BAD	(1u << 4)
+#define OFNIC_RXS_L4_OK		(1u << 5)	/* TCP/UDP checksum good */
+#define OFNIC_RXS_L4_BAD	(1u << 6)
+#define OFNIC_RXS_LRO		(1u << 7)	/* coalesced: lro_segs, lro_mss valid */
+#define OFNIC_RXS_HDS		(1u << 8)	/* headers are in the header buffer */
+
+#define OFNIC_PTYPE_IPV4	(1u << 0)
+#define OFNIC_PTYPE_IPV6	(1u << 1)
+#define OFNIC_PTYPE_TCP		(1u << 2)
+#define OFNIC_PTYPE_UDP		(1u << 3)
+
+#define OFNIC_RSS_TYPE_NONE	0
+#define OFNIC_RSS_TYPE_IPV4	1
+#define OFNIC_RSS_TYPE_IPV4_TCP	2
+#define OFNIC_RSS_TYPE_IPV4_UDP	3
+#define OFNIC_RSS_TYPE_IPV6	4
+#define OFNIC_RSS_TYPE_IPV6_TCP	5
+#define OFNIC_RSS_TYPE_IPV6_UDP	6
+
+/* OFNIC_REG_RSS_HASH_TYPES: which inputs use the 4-tuple */
+#define OFNIC_RSS_HT_IPV4	(1u << 0)
+#define OFNIC_RSS_HT_IPV4_TCP	(1u << 1)
+#define OFNIC_RSS_HT_IPV4_UDP	(1u << 2)
+#define OFNIC_RSS_HT_IPV6	(1u << 3)
+#define OFNIC_RSS_HT_IPV6_TCP	(1u << 4)
+#define OFNIC_RSS_HT_IPV6_UDP	(1u << 5)
+
+_Static_assert(sizeof(struct ofnic_tx_desc) == OFNIC_DESC_SIZE, "tx desc size");
+_Static_assert(sizeof(struct ofnic_rx_desc) == OFNIC_DESC_SIZE, "rx desc size");
+_Static_assert(sizeof(struct ofnic_rx_wb) == OFNIC_DESC_SIZE, "rx wb size");
+
+#endif /* OFNIC_HW_H */
