@@ -1,0 +1,50 @@
+# ofnic: top-level build. `make` builds everything; `make demo`, `make check`,
+# `make bench` run it; each first installs what is missing (scripts/setup).
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+KVER = $(shell scripts/kver 2>/dev/null)
+KDIR = /lib/modules/$(KVER)/build
+BUILD := build
+
+.PHONY: all setup qemu modules userspace check selftests demo bench clean lint checkpatch
+
+all: setup qemu modules userspace
+
+setup:
+	@scripts/setup
+
+qemu: setup
+	@echo "  QEMU    $$(qemu/build-qemu --path)"
+	@qemu/build-qemu >/dev/null
+
+modules: setup
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# C++ side (tools, host unit tests) with CMake.
+userspace: setup qemu
+	@cmake -S userspace -B $(BUILD)/userspace -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DOFNIC_QEMU=$$(qemu/build-qemu --path) >/dev/null
+	@cmake --build $(BUILD)/userspace
+
+# Host unit tests, then every selftest in the VM; ends with "N passed, N failed".
+check: all
+	@selftests/run
+
+selftests: all
+	@selftests/run
+
+demo: all
+	@scripts/demo
+
+bench: all
+	@scripts/demo
+
+checkpatch: setup
+	@scripts/checkpatch
+
+lint: checkpatch
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
+	rm -rf $(BUILD)

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Garbage from the guest: descriptors with bad addresses or lengths and
+# out-of-range doorbells, written through the driver's debugfs fault injector.
+# The device must halt the ring, count and report the error; the driver must
+# reset the ring; traffic must flow again; QEMU must survive (we keep running).
+cd "$(dirname "$0")/../.." || exit 1
+source selftests/ofnic/lib.sh
+
+FAULTS=(tx-bad-addr tx-zero-len tx-no-eop-overflow tail-oob rx-bad-addr)
+ktap_header $((${#FAULTS[@]} * 3 + 1))
+setup_pair
+pci=$(basename "$(readlink -f /sys/class/net/$LOCAL_IF/device)")
+inject=/sys/kernel/debug/ofnic/$pci/inject
+[ -w "$inject" ] || die "no fault injector at $inject"
+
+for f in "${FAULTS[@]}"; do
+	errs=$(ethtool -S "$LOCAL_IF" | awk '/errors:/ { s += $2 } END { print s + 0 }')
+	resets=$(ethtool_stat "$LOCAL_IF" reset_count)
+	echo "$f" >"$inject"
+	check "$f: device reported an error" wait_for \
+		"[ \$(ethtool -S $LOCAL_IF | awk '/errors:/ { s += \$2 } END { print s + 0 }') -gt $errs ]" 5
+	check "$f: driver reset the ring" wait_for \
+		"[ \$(ethtool_stat $LOCAL_IF reset_count) -gt ${resets:-0} ]" 10
+	wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/carrier) = 1 ]" 5
+	check "$f: traffic flows again" ping -c 2 -i 0.2 -W 3 $PEER_IP
+done
+check "no kernel warnings" sh -c "! dmesg | grep -E 'WARNING:|BUG:|Oops'"
+teardown_pair
+ktap_finish

@@ -1,0 +1,35 @@
+#!/bin/bash
+# rmmod while TCP traffic flows in both directions: the module goes away, and
+# leaves no IRQ, no page_pool with pages in flight and no kernel warning.
+cd "$(dirname "$0")/../.." || exit 1
+source selftests/ofnic/lib.sh
+
+LSRC=$(scripts/linux-src) || die "no kernel source tree"
+ynl() {
+	python3 "$LSRC/tools/net/ynl/cli.py" \
+		--spec "$LSRC/Documentation/netlink/specs/netdev.yaml" "$@"
+}
+
+ktap_header 6
+setup_pair
+ip netns exec peer iperf3 -s -D -1 >/dev/null
+iperf3 -s -D -1 >/dev/null
+sleep 0.5
+iperf3 -c $PEER_IP -t 60 >/dev/null 2>&1 &
+ip netns exec peer iperf3 -c $LOCAL_IP -t 60 >/dev/null 2>&1 &
+sleep 3
+pools=$(ynl --dump page-pool-get 2>&1)
+log "page pools while running: $(echo "$pools" | grep -c "'id'")"
+check "page pools visible over netlink while up" sh -c "echo \"\$0\" | grep -q inflight" "$pools"
+before=$(ethtool_stat "$LOCAL_IF" tx_packets)
+check "traffic is flowing" test "${before:-0}" -gt 100
+check "rmmod under traffic" rmmod ofnic
+ip netns del peer
+sleep 1
+check "no ofnic IRQ left" sh -c "! grep -q ofnic /proc/interrupts"
+left=$(ynl --dump page-pool-get 2>&1)
+log "page pools after rmmod: $left"
+check "no page_pool left (no page in flight)" sh -c "! echo \"\$0\" | grep -q \"'id'\"" "$left"
+pkill iperf3
+check "no kernel warnings" dmesg_clean
+ktap_finish
