@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ofnic: driver-private definitions. The hardware interface itself is in
+ * include/ofnic_hw.h, shared with the device model.
+ */
+#ifndef _OFNIC_H_
+#define _OFNIC_H_
+
+#include <linux/debugfs.h>
+#include <linux/io.h>
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+
+#include "ofnic_hw.h"
+
+#define OFNIC_DRV_NAME		"ofnic"
+#define OFNIC_DEF_RING		512
+#define OFNIC_TX_WAKE_THRESH	(2 * (MAX_SKB_FRAGS + 2))
+#define OFNIC_TX_STOP_THRESH	(MAX_SKB_FRAGS + 2)
+#define OFNIC_TX_TIMEOUT	(5 * HZ)
+#define OFNIC_MAX_MTU		9000
+
+/* RX buffers are whole pages from the page_pool: headroom, data, skb_shared_info. */
+#define OFNIC_RX_HEADROOM	(NET_SKB_PAD + NET_IP_ALIGN)
+#define OFNIC_RX_TAILROOM	SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+#define OFNIC_RX_BUF_LEN	\
+	((PAGE_SIZE - OFNIC_RX_HEADROOM - OFNIC_RX_TAILROOM) & ~63UL)
+
+struct ofnic_tx_buf {
+	struct sk_buff *skb;	/* set on the packet's first slot */
+	dma_addr_t dma;
+	u32 len;
+	u16 eop;		/* first slot: index of the packet's last slot */
+	u8 mapped_page;		/* frag mapping (dma_unmap_page) */
+	u8 injected;		/* debugfs fault injection: nothing mapped */
+	u32 bytes;		/* first slot: bytes accounted to BQL */
+};
+
+struct ofnic_ring_stats {
+	u64 packets;
+	u64 bytes;
+	u64 drops;		/* TX: dropped (mapping failure); RX: bad frame */
+	u64 alloc_fail;		/* RX: page_pool allocation failed */
+	u64 stop;		/* TX: queue stopped */
+	u64 wake;		/* TX: queue woken */
+	u64 restarts;		/* ring recovered after a device error */
+};
+
+struct ofnic_ring {
+	struct ofnic_qp *qp;
+	void __iomem *regs;		/* the ring's register block */
+	void *desc;			/* OFNIC_DESC_SIZE * size */
+	dma_addr_t desc_dma;
+	u32 size;
+	u32 next_to_use;		/* next slot the driver fills */
+	u32 next_to_clean;		/* next slot the driver reaps */
+	union {
+		struct ofnic_tx_buf *tx_buf;
+		struct page **rx_page;
+	};
+	struct ofnic_ring_stats stats;
+	struct u64_stats_sync syncp;
+};
+
+struct ofnic_qp {
+	struct ofnic_priv *priv;
+	unsigned int idx;
+	void __iomem *regs;		/* OFNIC_REG_QP(idx) */
+	struct napi_struct napi;
+	struct ofnic_ring tx;
+	struct ofnic_ring rx;
+	struct page_pool *page_pool;
+	struct sk_buff *rx_skb;		/* frame being assembled (multi-buffer) */
+	int irq;
+	bool started;
+	char irq_name[IFNAMSIZ + 16];
+};
+
+/* Device-wide counters read from the device (OFNIC_REG_STAT). */
+struct ofnic_hw_stat_desc {
+	const char *name;
+	unsigned int reg;
+};
+
+struct ofnic_priv {
+	struct pci_dev *pdev;
+	struct net_device *netdev;
+	void __iomem *hw;
+	u32 features;			/* OFNIC_REG_FEATURES */
+	u32 max_qp;			/* OFNIC_REG_MAX_QP */
+	u32 num_qp;			/* queue pairs in use */
+	u32 tx_ring_size;
+	u32 rx_ring_size;
+	struct ofnic_qp *qp;		/* max_qp entries, live for the device */
+	int admin_irq;
+	char admin_irq_name[32];
+	struct work_struct reset_work;	/* recover rings a device error halted */
+	unsigned long restart_req;	/* queue pairs to restart (TX timeout) */
+	u64 reset_count;
+	u64 admin_irqs;
+	struct dentry *dbg_dir;
+	/* fault injection: DMA-able scratch the injected descriptors point at */
+	void *inject_buf;
+	dma_addr_t inject_dma;
+};
+
+static inline u32 ofnic_rd(struct ofnic_priv *priv, u32 reg)
+{
+	return readl(priv->hw + reg);
+}
+
+static inline void ofnic_wr(struct ofnic_priv *priv, u32 reg, u32 val)
+{
+	writel(val, priv->hw + reg);
+}
+
+static inline u64 ofnic_rd_stat(struct ofnic_priv *priv, unsigned int i)
+{
+	u32 lo = ofnic_rd(priv, OFNIC_REG_STAT(i));
+
+	return lo | (u64)ofnic_rd(priv, OFNIC_REG_STAT(i) + 4) << 32;
+}
+
+static inline u32 ofnic_ring_unused(const struct ofnic_ring *ring)
+{
+	return (ring->next_to_clean - ring->next_to_use - 1) & (ring->size - 1);
+}
+
+/* ofnic_txrx.c */
+int ofnic_qp_alloc(struct ofnic_qp *qp);
+void ofnic_qp_free(struct ofnic_qp *qp);
+void ofnic_qp_start(struct ofnic_qp *qp);
+void ofnic_qp_stop(struct ofnic_qp *qp);
+void ofnic_qp_restart(struct ofnic_qp *qp);
+int ofnic_poll(struct napi_struct *napi, int budget);
+netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
+irqreturn_t ofnic_qp_irq(int irq, void *data);
+void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s);
+
+/* ofnic_netdev.c */
+struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
+				      u32 max_qp);
+int ofnic_open(struct net_device *netdev);
+int ofnic_stop(struct net_device *netdev);
+void ofnic_update_link(struct ofnic_priv *priv);
+
+/* ofnic_ethtool.c */
+void ofnic_set_ethtool_ops(struct net_device *netdev);
+
+/* ofnic_debugfs.c */
+void ofnic_debugfs_init(void);
+void ofnic_debugfs_exit(void);
+void ofnic_debugfs_add(struct ofnic_priv *priv);
+void ofnic_debugfs_remove(struct ofnic_priv *priv);
+
+#endif /* _OFNIC_H_ */

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ofnic netdev: open/stop, addresses and MTU, statistics (ndo_get_stats64 and
+ * the per-queue netdev netlink statistics), and ring error recovery.
+ */
+#include <linux/bitfield.h>
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/rtnetlink.h>
+#include <linux/unaligned.h>
+#include <net/netdev_queues.h>
+
+#include "ofnic.h"
+
+void ofnic_update_link(struct ofnic_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+	bool up = ofnic_rd(priv, OFNIC_REG_STATUS) & OFNIC_STATUS_LINK_UP;
+
+	if (up && netif_running(netdev)) {
+		if (!netif_carrier_ok(netdev))
+			netdev_info(netdev, "link up\n");
+		netif_carrier_on(netdev);
+	} else {
+		if (netif_carrier_ok(netdev))
+			netdev_info(netdev, "link down\n");
+		netif_carrier_off(netdev);
+	}
+}
+
+static u32 ofnic_max_frame(unsigned int mtu)
+{
+	return mtu + ETH_HLEN + VLAN_HLEN;
+}
+
+static void ofnic_free_qp_irqs(struct ofnic_priv *priv, unsigned int n)
+{
+	while (n--) {
+		struct ofnic_qp *qp = &priv->qp[n];
+
+		netif_napi_set_irq(&qp->napi, -1);
+		free_irq(qp->irq, qp);
+	}
+}
+
+static int ofnic_request_qp_irqs(struct ofnic_priv *priv)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < priv->num_qp; i++) {
+		struct ofnic_qp *qp = &priv->qp[i];
+
+		qp->irq = pci_irq_vector(priv->pdev, OFNIC_MSIX_QP(i));
+		snprintf(qp->irq_name, sizeof(qp->irq_name), "%s-qp%u",
+			 priv->netdev->name, i);
+		err = request_irq(qp->irq, ofnic_qp_irq, 0, qp->irq_name, qp);
+		if (err) {
+			ofnic_free_qp_irqs(priv, i);
+			return err;
+		}
+		netif_napi_set_irq(&qp->napi, qp->irq);
+	}
+	return 0;
+}
+
+int ofnic_open(struct net_device *netdev)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	unsigned int i, n;
+	int err;
+
+	for (n = 0; n < priv->num_qp; n++) {
+		err = ofnic_qp_alloc(&priv->qp[n]);
+		if (err)
+			goto err_free;
+	}
+	err = netif_set_real_num_queues(netdev, priv->num_qp, priv->num_qp);
+	if (err)
+		goto err_free;
+	err = ofnic_request_qp_irqs(priv);
+	if (err)
+		goto err_free;
+
+	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(netdev->mtu));
+	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE);
+	for (i = 0; i < priv->num_qp; i++)
+		ofnic_qp_start(&priv->qp[i]);
+	netif_tx_start_all_queues(netdev);
+	ofnic_update_link(priv);
+	return 0;
+
+err_free:
+	while (n--)
+		ofnic_qp_free(&priv->qp[n]);
+	return err;
+}
+
+int ofnic_stop(struct net_device *netdev)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	unsigned int i;
+
+	netif_carrier_off(netdev);
+	netif_tx_disable(netdev);
+	for (i = 0; i < priv->num_qp; i++)
+		ofnic_qp_stop(&priv->qp[i]);
+	ofnic_wr(priv, OFNIC_REG_CTRL, 0);
+	ofnic_free_qp_irqs(priv, priv->num_qp);
+	for (i = 0; i < priv->num_qp; i++)
+		ofnic_qp_free(&priv->qp[i]);
+	return 0;
+}
+
+static void ofnic_set_rx_mode(struct net_device *netdev)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	u32 rxc = ofnic_rd(priv, OFNIC_REG_RX_CTRL) & ~OFNIC_RXC_PROMISC;
+
+	/* The device has no multicast filter: it accepts all multicast. */
+	if (netdev->flags & IFF_PROMISC)
+		rxc |= OFNIC_RXC_PROMISC;
+	ofnic_wr(priv, OFNIC_REG_RX_CTRL, rxc);
+}
+
+static void ofnic_write_mac(struct ofnic_priv *priv, const u8 *mac)
+{
+	ofnic_wr(priv, OFNIC_REG_MAC_LO, get_unaligned_le32(mac));
+	ofnic_wr(priv, OFNIC_REG_MAC_HI, get_unaligned_le16(mac + 4));
+}
+
+static int ofnic_set_mac_address(struct net_device *netdev, void *p)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	int err;
+
+	err = eth_prepare_mac_addr_change(netdev, p);
+	if (err)
+		return err;
+	eth_commit_mac_addr_change(netdev, p);
+	ofnic_write_mac(priv, netdev->dev_addr);
+	return 0;
+}
+
+static int ofnic_change_mtu(struct net_device *netdev, int mtu)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	/* RX frames span buffers as needed: no ring rebuild. */
+	WRITE_ONCE(netdev->mtu, mtu);
+	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(mtu));
+	return 0;
+}
+
+static void ofnic_tx_timeout(struct net_device *netdev, unsigned int txq)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	netdev_warn(netdev, "TX queue %u timed out (head %u, tail %u, status %#x)\n",
+		    txq, readl(priv->qp[txq].tx.regs + OFNIC_Q_HEAD),
+		    readl(priv->qp[txq].tx.regs + OFNIC_Q_TAIL),
+		    readl(priv->qp[txq].tx.regs + OFNIC_Q_STATUS));
+	set_bit(txq, &priv->restart_req);
+	schedule_work(&priv->reset_work);
+}
+
+/* Restart every queue pair the device halted (or that timed out). */
+static void ofnic_reset_task(struct work_struct *work)
+{
+	struct ofnic_priv *priv = container_of(work, struct ofnic_priv,
+					       reset_work);
+	struct net_device *netdev = priv->netdev;
+	unsigned int i;
+
+	rtnl_lock();
+	for (i = 0; i < priv->num_qp && netif_running(netdev); i++) {
+		struct ofnic_qp *qp = &priv->qp[i];
+		u32 txs = readl(qp->tx.regs + OFNIC_Q_STATUS);
+		u32 rxs = readl(qp->rx.regs + OFNIC_Q_STATUS);
+		bool req = test_and_clear_bit(i, &priv->restart_req);
+
+		if (!((txs | rxs) & OFNIC_QS_ERROR) && !req)
+			continue;
+		netdev_warn(netdev, "queue pair %u: tx error %u, rx error %u: resetting it\n",
+			    i, FIELD_GET(OFNIC_QS_ERR_MASK, txs),
+			    FIELD_GET(OFNIC_QS_ERR_MASK, rxs));
+		ofnic_qp_restart(qp);
+		priv->reset_count++;
+	}
+	rtnl_unlock();
+}
+
+static void ofnic_get_stats64(struct net_device *netdev,
+			      struct rtnl_link_stats64 *stats)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	struct ofnic_ring_stats s;
+	unsigned int i;
+
+	for (i = 0; i < priv->max_qp; i++) {
+		ofnic_ring_stats_read(&priv->qp[i].tx, &s);
+		stats->tx_packets += s.packets;
+		stats->tx_bytes += s.bytes;
+		stats->tx_dropped += s.drops;
+		ofnic_ring_stats_read(&priv->qp[i].rx, &s);
+		stats->rx_packets += s.packets;
+		stats->rx_bytes += s.bytes;
+		stats->rx_dropped += s.drops;
+	}
+	stats->rx_missed_errors = ofnic_rd_stat(priv, OFNIC_STAT_RX_NO_BUF);
+	stats->rx_length_errors = ofnic_rd_stat(priv, OFNIC_STAT_RX_OVERSIZE);
+	stats->rx_errors = stats->rx_length_errors +
+			   ofnic_rd_stat(priv, OFNIC_STAT_RX_ERRORS);
+	stats->tx_errors = ofnic_rd_stat(priv, OFNIC_STAT_TX_ERRORS);
+}
+
+static void ofnic_qstats_rx(struct net_device *netdev, int idx,
+			    struct netdev_queue_stats_rx *rx)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	struct ofnic_ring_stats s;
+
+	ofnic_ring_stats_read(&priv->qp[idx].rx, &s);
+	rx->packets = s.packets;
+	rx->bytes = s.bytes;
+	rx->alloc_fail = s.alloc_fail;
+}
+
+static void ofnic_qstats_tx(struct net_device *netdev, int idx,
+			    struct netdev_queue_stats_tx *tx)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	struct ofnic_ring_stats s;
+
+	ofnic_ring_stats_read(&priv->qp[idx].tx, &s);
+	tx->packets = s.packets;
+	tx->bytes = s.bytes;
+	tx->stop = s.stop;
+	tx->wake = s.wake;
+}
+
+/* Counters of queues not in use now (they live as long as the device). */
+static void ofnic_qstats_base(struct net_device *netdev,
+			      struct netdev_queue_stats_rx *rx,
+			      struct netdev_queue_stats_tx *tx)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	struct ofnic_ring_stats s;
+	unsigned int i;
+
+	rx->packets = 0;
+	rx->bytes = 0;
+	rx->alloc_fail = 0;
+	tx->packets = 0;
+	tx->bytes = 0;
+	tx->stop = 0;
+	tx->wake = 0;
+	for (i = netdev->real_num_rx_queues; i < priv->max_qp; i++) {
+		ofnic_ring_stats_read(&priv->qp[i].rx, &s);
+		rx->packets += s.packets;
+		rx->bytes += s.bytes;
+		rx->alloc_fail += s.alloc_fail;
+	}
+	for (i = netdev->real_num_tx_queues; i < priv->max_qp; i++) {
+		ofnic_ring_stats_read(&priv->qp[i].tx, &s);
+		tx->packets += s.packets;
+		tx->bytes += s.bytes;
+		tx->stop += s.stop;
+		tx->wake += s.wake;
+	}
+}
+
+static const struct netdev_stat_ops ofnic_stat_ops = {
+	.get_queue_stats_rx	= ofnic_qstats_rx,
+	.get_queue_stats_tx	= ofnic_qstats_tx,
+	.get_base_stats		= ofnic_qstats_base,
+};
+
+static const struct net_device_ops ofnic_netdev_ops = {
+	.ndo_open		= ofnic_open,
+	.ndo_stop		= ofnic_stop,
+	.ndo_start_xmit		= ofnic_start_xmit,
+	.ndo_set_rx_mode	= ofnic_set_rx_mode,
+	.ndo_set_mac_address	= ofnic_set_mac_address,
+	.ndo_validate_addr	= eth_validate_addr,
+	.ndo_change_mtu		= ofnic_change_mtu,
+	.ndo_tx_timeout		= ofnic_tx_timeout,
+	.ndo_get_stats64	= ofnic_get_stats64,
+};
+
+struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
+				      u32 max_qp)
+{
+	struct net_device *netdev;
+	struct ofnic_priv *priv;
+	u8 mac[ETH_ALEN];
+	unsigned int i;
+
+	netdev = alloc_etherdev_mqs(sizeof(*priv), max_qp, max_qp);
+	if (!netdev)
+		return NULL;
+	SET_NETDEV_DEV(netdev, &pdev->dev);
+	priv = netdev_priv(netdev);
+	priv->pdev = pdev;
+	priv->netdev = netdev;
+	priv->hw = hw;
+	priv->max_qp = max_qp;
+	/* One queue pair until the device spreads receive traffic (RSS). */
+	priv->num_qp = 1;
+	priv->tx_ring_size = OFNIC_DEF_RING;
+	priv->rx_ring_size = OFNIC_DEF_RING;
+	INIT_WORK(&priv->reset_work, ofnic_reset_task);
+	priv->qp = kcalloc(max_qp, sizeof(*priv->qp), GFP_KERNEL);
+	if (!priv->qp) {
+		free_netdev(netdev);
+		return NULL;
+	}
+	for (i = 0; i < max_qp; i++) {
+		struct ofnic_qp *qp = &priv->qp[i];
+
+		qp->priv = priv;
+		qp->idx = i;
+		u64_stats_init(&qp->tx.syncp);
+		u64_stats_init(&qp->rx.syncp);
+		qp->irq = -1;
+	}
+
+	netdev->netdev_ops = &ofnic_netdev_ops;
+	netdev->stat_ops = &ofnic_stat_ops;
+	ofnic_set_ethtool_ops(netdev);
+	netdev->watchdog_timeo = OFNIC_TX_TIMEOUT;
+	netdev->hw_features = NETIF_F_SG;
+	netdev->features = NETIF_F_SG | NETIF_F_HIGHDMA;
+	netdev->min_mtu = ETH_MIN_MTU;
+	netdev->max_mtu = OFNIC_MAX_MTU;
+
+	put_unaligned_le32(readl(priv->hw + OFNIC_REG_MAC_LO), mac);
+	put_unaligned_le16(readl(priv->hw + OFNIC_REG_MAC_HI), mac + 4);
+	if (is_valid_ether_addr(mac)) {
+		eth_hw_addr_set(netdev, mac);
+	} else {
+		eth_hw_addr_random(netdev);
+		ofnic_write_mac(priv, netdev->dev_addr);
+	}
+	return netdev;
+}

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ofnic data path: descriptor rings, transmit with BQL, receive into
+ * page_pool pages, NAPI, and ring start/stop/recovery.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
+#include <linux/skbuff.h>
+#include <net/netdev_queues.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
+
+#include "ofnic.h"
+
+static struct device *ofnic_dev(struct ofnic_qp *qp)
+{
+	return &qp->priv->pdev->dev;
+}
+
+static struct ofnic_tx_desc *ofnic_tx_desc(struct ofnic_ring *ring, u32 i)
+{
+	return (struct ofnic_tx_desc *)ring->desc + i;
+}
+
+static struct ofnic_rx_desc *ofnic_rx_desc(struct ofnic_ring *ring, u32 i)
+{
+	return (struct ofnic_rx_desc *)ring->desc + i;
+}
+
+static struct ofnic_rx_wb *ofnic_rx_wb(struct ofnic_ring *ring, u32 i)
+{
+	return (struct ofnic_rx_wb *)ring->desc + i;
+}
+
+static u32 ofnic_next(const struct ofnic_ring *ring, u32 i)
+{
+	return (i + 1) & (ring->size - 1);
+}
+
+void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&ring->syncp);
+		*s = ring->stats;
+	} while (u64_stats_fetch_retry(&ring->syncp, start));
+}
+
+static void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n)
+{
+	u64_stats_update_begin(&ring->syncp);
+	*counter += n;
+	u64_stats_update_end(&ring->syncp);
+}
+
+/* ---- transmit ------------------------------------------------------------ */
+
+static void ofnic_tx_unmap(struct ofnic_qp *qp, struct ofnic_tx_buf *buf)
+{
+	if (!buf->len)
+		return;
+	if (buf->mapped_page)
+		dma_unmap_page(ofnic_dev(qp), buf->dma, buf->len, DMA_TO_DEVICE);
+	else
+		dma_unmap_single(ofnic_dev(qp), buf->dma, buf->len,
+				 DMA_TO_DEVICE);
+	buf->len = 0;
+}
+
+static void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma,
+			      u32 len, u16 flags)
+{
+	struct ofnic_tx_desc *desc = ofnic_tx_desc(ring, i);
+
+	memset(desc, 0, sizeof(*desc));
+	desc->addr = cpu_to_le64(dma);
+	desc->len = cpu_to_le16(len);
+	desc->flags = cpu_to_le16(flags);
+}
+
+netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	u16 q = skb_get_queue_mapping(skb);
+	struct ofnic_qp *qp = &priv->qp[q];
+	struct ofnic_ring *ring = &qp->tx;
+	struct netdev_queue *txq = netdev_get_tx_queue(netdev, q);
+	struct device *dev = ofnic_dev(qp);
+	u32 first, idx, last, nfrags, i;
+	struct ofnic_tx_buf *buf;
+	dma_addr_t dma;
+	int res;
+
+	if (skb_shinfo(skb)->nr_frags + 1 > OFNIC_TX_MAX_DESC_PER_PKT &&
+	    skb_linearize(skb))
+		goto drop;
+	if (unlikely(skb->len > OFNIC_TX_MAX_PKT))
+		goto drop;
+	nfrags = skb_shinfo(skb)->nr_frags;
+	if (unlikely(ofnic_ring_unused(ring) < nfrags + 1)) {
+		netif_tx_stop_queue(txq);
+		ofnic_stat_add(ring, &ring->stats.stop, 1);
+		return NETDEV_TX_BUSY;
+	}
+
+	first = ring->next_to_use;
+	idx = first;
+	last = first;
+	if (skb_headlen(skb)) {
+		dma = dma_map_single(dev, skb->data, skb_headlen(skb),
+				     DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto drop;
+		buf = &ring->tx_buf[idx];
+		buf->dma = dma;
+		buf->len = skb_headlen(skb);
+		buf->mapped_page = 0;
+		ofnic_tx_desc_set(ring, idx, dma, buf->len, 0);
+		last = idx;
+		idx = ofnic_next(ring, idx);
+	}
+	for (i = 0; i < nfrags; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		dma = skb_frag_dma_map(dev, frag, 0, skb_frag_size(frag),
+				       DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto unwind;
+		buf = &ring->tx_buf[idx];
+		buf->dma = dma;
+		buf->len = skb_frag_size(frag);
+		buf->mapped_page = 1;
+		ofnic_tx_desc_set(ring, idx, dma, buf->len, 0);
+		last = idx;
+		idx = ofnic_next(ring, idx);
+	}
+	ofnic_tx_desc(ring, last)->flags |= cpu_to_le16(OFNIC_TXD_EOP);
+
+	buf = &ring->tx_buf[first];
+	buf->skb = skb;
+	buf->eop = last;
+	buf->bytes = skb->len;
+	ring->next_to_use = idx;
+	skb_tx_timestamp(skb);
+
+	res = netif_txq_maybe_stop(txq, ofnic_ring_unused(ring),
+				   OFNIC_TX_STOP_THRESH, OFNIC_TX_WAKE_THRESH);
+	if (res >= 0)
+		ofnic_stat_add(ring, &ring->stats.stop, 1);
+	/* writel() orders the descriptor writes before the doorbell. */
+	if (__netdev_tx_sent_queue(txq, skb->len, netdev_xmit_more()))
+		writel(ring->next_to_use, ring->regs + OFNIC_Q_TAIL);
+	return NETDEV_TX_OK;
+
+unwind:
+	for (i = first; i != idx; i = ofnic_next(ring, i))
+		ofnic_tx_unmap(qp, &ring->tx_buf[i]);
+drop:
+	ofnic_stat_add(ring, &ring->stats.drops, 1);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+/* Reap packets the device has sent (DD in their last descriptor). */
+static void ofnic_clean_tx(struct ofnic_qp *qp, int budget)
+{
+	struct ofnic_ring *ring = &qp->tx;
+	struct netdev_queue *txq;
+	u32 ntc = ring->next_to_clean;
+	unsigned int pkts = 0, bytes = 0, errs = 0;
+
+	while (ntc != ring->next_to_use) {
+		struct ofnic_tx_buf *buf = &ring->tx_buf[ntc];
+		u32 eop = buf->eop;
+		u16 status;
+
+		if (!buf->skb)
+			break;	/* an injected fault: the ring is halted */
+		status = le16_to_cpu(READ_ONCE(ofnic_tx_desc(ring, eop)->status));
+		if (!(status & OFNIC_TXS_DD))
+			break;
+		dma_rmb();
+		if (status & OFNIC_TXS_ERR)
+			errs++;
+		pkts++;
+		bytes += buf->bytes;
+		napi_consume_skb(buf->skb, budget);
+		buf->skb = NULL;
+		for (;;) {
+			bool done = ntc == eop;
+
+			ofnic_tx_unmap(qp, &ring->tx_buf[ntc]);
+			ntc = ofnic_next(ring, ntc);
+			if (done)
+				break;
+		}
+	}
+	if (!pkts)
+		return;
+	ring->next_to_clean = ntc;
+
+	u64_stats_update_begin(&ring->syncp);
+	ring->stats.packets += pkts - errs;
+	ring->stats.bytes += bytes;
+	ring->stats.drops += errs;
+	u64_stats_update_end(&ring->syncp);
+
+	txq = netdev_get_tx_queue(qp->priv->netdev, qp->idx);
+	if (!netif_txq_completed_wake(txq, pkts, bytes, ofnic_ring_unused(ring),
+				      OFNIC_TX_WAKE_THRESH))
+		ofnic_stat_add(ring, &ring->stats.wake, 1);
+}
+
+/* Drop everything still on the TX ring (the device no longer owns it). */
+static void ofnic_tx_flush(struct ofnic_qp *qp)
+{
+	struct ofnic_ring *ring = &qp->tx;
+	u32 i;
+
+	for (i = ring->next_to_clean; i != ring->next_to_use;
+	     i = ofnic_next(ring, i)) {
+		struct ofnic_tx_buf *buf = &ring->tx_buf[i];
+
+		ofnic_tx_unmap(qp, buf);
+		if (buf->skb) {
+			dev_kfree_skb_any(buf->skb);
+			buf->skb = NULL;
+		}
+		buf->injected = 0;
+	}
+	ring->next_to_use = 0;
+	ring->next_to_clean = 0;
+	netdev_tx_reset_queue(netdev_get_tx_queue(qp->priv->netdev, qp->idx));
+}
+
+/* ---- receive ------------------------------------------------------------- */
+
+/* Post fresh page_pool pages on every free RX slot, then ring the doorbell. */
+static void ofnic_rx_fill(struct ofnic_qp *qp)
+{
+	struct ofnic_ring *ring = &qp->rx;
+	u32 n = ofnic_ring_unused(ring);
+	u32 idx = ring->next_to_use;
+
+	while (n--) {
+		struct ofnic_rx_desc *desc = ofnic_rx_desc(ring, idx);
+		struct page *page = page_pool_dev_alloc_pages(qp->page_pool);
+
+		if (!page) {
+			ofnic_stat_add(ring, &ring->stats.alloc_fail, 1);
+			break;
+		}
+		ring->rx_page[idx] = page;
+		memset(desc, 0, sizeof(*desc));
+		desc->addr = cpu_to_le64(page_pool_get_dma_addr(page) +
+					 OFNIC_RX_HEADROOM);
+		idx = ofnic_next(ring, idx);
+	}
+	if (idx == ring->next_to_use)
+		return;
+	ring->next_to_use = idx;
+	writel(idx, ring->regs + OFNIC_Q_TAIL);
+}
+
+/* Drop the frame being assembled, if any. */
+static void ofnic_rx_drop_partial(struct ofnic_qp *qp)
+{
+	if (!IS_ERR_OR_NULL(qp->rx_skb))
+		dev_kfree_skb_any(qp->rx_skb);
+	qp->rx_skb = NULL;
+}
+
+/* Add one written-back buffer to the frame being assembled. */
+static bool ofnic_rx_add_buf(struct ofnic_qp *qp, struct page *page, u32 len)
+{
+	struct sk_buff *skb = qp->rx_skb;
+
+	if (!skb) {
+		skb = napi_build_skb(page_address(page), PAGE_SIZE);
+		if (!skb)
+			return false;
+		skb_mark_for_recycle(skb);
+		skb_reserve(skb, OFNIC_RX_HEADROOM);
+		__skb_put(skb, len);
+		qp->rx_skb = skb;
+		return true;
+	}
+	if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
+		return false;
+	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
+			OFNIC_RX_HEADROOM, len, PAGE_SIZE);
+	return true;
+}
+
+static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
+{
+	struct ofnic_ring *ring = &qp->rx;
+	struct net_device *netdev = qp->priv->netdev;
+	unsigned int pkts = 0, bytes = 0;
+
+	while (pkts < budget && ring->next_to_clean != ring->next_to_use) {
+		u32 idx = ring->next_to_clean;
+		struct ofnic_rx_wb *wb = ofnic_rx_wb(ring, idx);
+		u32 status = le32_to_cpu(READ_ONCE(wb->status));
+		struct page *page;
+		struct sk_buff *skb;
+		u32 len;
+
+		if (!(status & OFNIC_RXS_DD))
+			break;
+		dma_rmb();
+		len = le16_to_cpu(wb->len);
+		page = ring->rx_page[idx];
+		ring->rx_page[idx] = NULL;
+		ring->next_to_clean = ofnic_next(ring, idx);
+
+		page_pool_dma_sync_for_cpu(qp->page_pool, page,
+					   OFNIC_RX_HEADROOM, len);
+		if (IS_ERR(qp->rx_skb)) {
+			/* the rest of a frame being discarded */
+			page_pool_put_full_page(qp->page_pool, page, true);
+		} else if (unlikely(!len || len > OFNIC_RX_BUF_LEN ||
+				    !ofnic_rx_add_buf(qp, page, len))) {
+			page_pool_put_full_page(qp->page_pool, page, true);
+			ofnic_rx_drop_partial(qp);
+			qp->rx_skb = ERR_PTR(-EINVAL);	/* discard to EOP */
+		}
+		if (!(status & OFNIC_RXS_EOP))
+			continue;
+
+		skb = qp->rx_skb;
+		qp->rx_skb = NULL;
+		if (IS_ERR(skb)) {
+			ofnic_stat_add(ring, &ring->stats.drops, 1);
+			continue;
+		}
+		pkts++;
+		bytes += skb->len;
+		skb->protocol = eth_type_trans(skb, netdev);
+		skb_record_rx_queue(skb, qp->idx);
+		napi_gro_receive(&qp->napi, skb);
+	}
+	if (pkts) {
+		u64_stats_update_begin(&ring->syncp);
+		ring->stats.packets += pkts;
+		ring->stats.bytes += bytes;
+		u64_stats_update_end(&ring->syncp);
+	}
+	return pkts;
+}
+
+static void ofnic_rx_flush(struct ofnic_qp *qp)
+{
+	struct ofnic_ring *ring = &qp->rx;
+	u32 i;
+
+	ofnic_rx_drop_partial(qp);
+	for (i = 0; i < ring->size; i++) {
+		if (ring->rx_page[i]) {
+			page_pool_put_full_page(qp->page_pool,
+						ring->rx_page[i], false);
+			ring->rx_page[i] = NULL;
+		}
+	}
+	ring->next_to_use = 0;
+	ring->next_to_clean = 0;
+}
+
+/* ---- NAPI and interrupts --------------------------------------------------- */
+
+int ofnic_poll(struct napi_struct *napi, int budget)
+{
+	struct ofnic_qp *qp = container_of(napi, struct ofnic_qp, napi);
+	int done;
+
+	ofnic_clean_tx(qp, budget);
+	done = budget ? ofnic_clean_rx(qp, budget) : 0;
+	ofnic_rx_fill(qp);
+
+	/* No buffer could be posted at all: keep polling until memory returns. */
+	if (qp->rx.next_to_use == qp->rx.next_to_clean)
+		return budget;
+	if (done < budget && napi_complete_done(napi, done))
+		writel(1, qp->regs + OFNIC_QP_INT_ARM);
+	return done;
+}
+
+irqreturn_t ofnic_qp_irq(int irq, void *data)
+{
+	struct ofnic_qp *qp = data;
+
+	/* The vector masked itself; ofnic_poll() re-arms it when done. */
+	napi_schedule_irqoff(&qp->napi);
+	return IRQ_HANDLED;
+}
+
+/* ---- ring lifecycle -------------------------------------------------------- */
+
+static int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring,
+			    u32 size, size_t buf_size)
+{
+	ring->qp = qp;
+	ring->size = size;
+	ring->next_to_use = 0;
+	ring->next_to_clean = 0;
+	ring->desc = dma_alloc_coherent(ofnic_dev(qp), size * OFNIC_DESC_SIZE,
+					&ring->desc_dma, GFP_KERNEL);
+	if (!ring->desc)
+		return -ENOMEM;
+	ring->tx_buf = kvcalloc(size, buf_size, GFP_KERNEL);
+	if (!ring->tx_buf) {
+		dma_free_coherent(ofnic_dev(qp), size * OFNIC_DESC_SIZE,
+				  ring->desc, ring->desc_dma);
+		ring->desc = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
+{
+	if (!ring->desc)
+		return;
+	kvfree(ring->tx_buf);
+	ring->tx_buf = NULL;
+	dma_free_coherent(ofnic_dev(qp), ring->size * OFNIC_DESC_SIZE,
+			  ring->desc, ring->desc_dma);
+	ring->desc = NULL;
+}
+
+/* Reset the ring in the device, program it and enable it. */
+static void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
+{
+	writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
+	memset(ring->desc, 0, ring->size * OFNIC_DESC_SIZE);
+	writel(lower_32_bits(ring->desc_dma), ring->regs + OFNIC_Q_BASE_LO);
+	writel(upper_32_bits(ring->desc_dma), ring->regs + OFNIC_Q_BASE_HI);
+	writel(ring->size, ring->regs + OFNIC_Q_SIZE);
+	if (rx) {
+		writel(OFNIC_RX_BUF_LEN, ring->regs + OFNIC_Q_BUF_SIZE);
+		writel(0, ring->regs + OFNIC_Q_HDR_SIZE);
+	}
+	writel(OFNIC_QC_ENABLE, ring->regs + OFNIC_Q_CTRL);
+}
+
+int ofnic_qp_alloc(struct ofnic_qp *qp)
+{
+	struct ofnic_priv *priv = qp->priv;
+	struct page_pool_params pp = {
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.order = 0,
+		.pool_size = priv->rx_ring_size,
+		.nid = dev_to_node(&priv->pdev->dev),
+		.dev = &priv->pdev->dev,
+		.napi = &qp->napi,
+		.netdev = priv->netdev,
+		.queue_idx = qp->idx,
+		.dma_dir = DMA_FROM_DEVICE,
+		.offset = OFNIC_RX_HEADROOM,
+		.max_len = OFNIC_RX_BUF_LEN,
+	};
+	int err;
+
+	qp->tx.regs = qp->regs + OFNIC_QP_TX;
+	qp->rx.regs = qp->regs + OFNIC_QP_RX;
+	netif_napi_add(priv->netdev, &qp->napi, ofnic_poll);
+
+	err = ofnic_ring_alloc(qp, &qp->tx, priv->tx_ring_size,
+			       sizeof(struct ofnic_tx_buf));
+	if (err)
+		goto err_napi;
+	err = ofnic_ring_alloc(qp, &qp->rx, priv->rx_ring_size,
+			       sizeof(struct page *));
+	if (err)
+		goto err_tx;
+	qp->page_pool = page_pool_create(&pp);
+	if (IS_ERR(qp->page_pool)) {
+		err = PTR_ERR(qp->page_pool);
+		qp->page_pool = NULL;
+		goto err_rx;
+	}
+	return 0;
+
+err_rx:
+	ofnic_ring_free(qp, &qp->rx);
+err_tx:
+	ofnic_ring_free(qp, &qp->tx);
+err_napi:
+	netif_napi_del(&qp->napi);
+	return err;
+}
+
+void ofnic_qp_free(struct ofnic_qp *qp)
+{
+	if (qp->page_pool)
+		page_pool_destroy(qp->page_pool);
+	qp->page_pool = NULL;
+	ofnic_ring_free(qp, &qp->rx);
+	ofnic_ring_free(qp, &qp->tx);
+	netif_napi_del(&qp->napi);
+}
+
+/* Program both rings, post RX buffers and start NAPI. Called under RTNL. */
+void ofnic_qp_start(struct ofnic_qp *qp)
+{
+	struct net_device *netdev = qp->priv->netdev;
+
+	ofnic_ring_hw_start(&qp->tx, false);
+	ofnic_ring_hw_start(&qp->rx, true);
+	/* NAPI is off: nothing else touches the page_pool's cache. */
+	ofnic_rx_fill(qp);
+	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, &qp->napi);
+	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_TX, &qp->napi);
+	napi_enable(&qp->napi);
+	/* An event that fired while NAPI was off was lost: poll once. */
+	local_bh_disable();
+	napi_schedule(&qp->napi);
+	local_bh_enable();
+	qp->started = true;
+}
+
+/* Stop NAPI and the rings, and take every buffer back. Called under RTNL. */
+void ofnic_qp_stop(struct ofnic_qp *qp)
+{
+	struct net_device *netdev = qp->priv->netdev;
+	struct netdev_queue *txq = netdev_get_tx_queue(netdev, qp->idx);
+
+	if (!qp->started)
+		return;
+	qp->started = false;
+	__netif_tx_lock_bh(txq);
+	netif_tx_stop_queue(txq);
+	__netif_tx_unlock_bh(txq);
+	napi_disable(&qp->napi);
+	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, NULL);
+	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_TX, NULL);
+	/* After these writes the device does not touch the rings any more. */
+	writel(OFNIC_QC_RESET, qp->tx.regs + OFNIC_Q_CTRL);
+	writel(OFNIC_QC_RESET, qp->rx.regs + OFNIC_Q_CTRL);
+	ofnic_tx_flush(qp);
+	ofnic_rx_flush(qp);
+}
+
+/* Recover a queue pair the device halted on an error. Called under RTNL. */
+void ofnic_qp_restart(struct ofnic_qp *qp)
+{
+	struct netdev_queue *txq;
+
+	if (!qp->started)
+		return;
+	ofnic_qp_stop(qp);
+	ofnic_qp_start(qp);
+	ofnic_stat_add(&qp->rx, &qp->rx.stats.restarts, 1);
+	txq = netdev_get_tx_queue(qp->priv->netdev, qp->idx);
+	netif_tx_wake_queue(txq);
+}
