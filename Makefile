@@ -7,9 +7,13 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu modules userspace check selftests demo bench clean lint checkpatch
+.PHONY: all setup qemu modules userspace linux-src check selftests demo bench clean lint checkpatch
 
-all: setup qemu modules userspace
+all: setup qemu modules userspace linux-src
+
+# checkpatch, ynl and dmatest from Debian's linux-source-6.12, under build/
+linux-src: setup
+	@scripts/linux-src >/dev/null
 
 setup:
 	@scripts/setup

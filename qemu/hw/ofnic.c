@@ -77,7 +77,6 @@ struct OfnicState {
     uint32_t int_cause;
     uint32_t int_mask;
     bool admin_armed;
-    bool admin_pending;
     uint32_t err_count;
     uint32_t err_last;
     uint32_t rss_hash_types;
@@ -187,6 +186,10 @@ static bool ofnic_ring_config_ok(OfnicRing *r, bool rx)
     }
     if (rx && (r->buf_size < OFNIC_RX_BUF_MIN ||
                r->buf_size > OFNIC_RX_BUF_MAX)) {
+        return false;
+    }
+    /* SIZE may have shrunk since the indices were set: no stale index. */
+    if (r->head >= r->size || r->tail >= r->size) {
         return false;
     }
     return true;
@@ -512,7 +515,9 @@ static void ofnic_reset(DeviceState *dev)
 
     ofnic_reset_state(s);
     if (s->nic) {
+        /* Neither frames we sent nor frames held for us survive a reset. */
         qemu_purge_queued_packets(qemu_get_queue(s->nic));
+        qemu_flush_or_purge_queued_packets(qemu_get_queue(s->nic), true);
     }
 }
 
@@ -651,6 +656,8 @@ static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
         ofnic_ring_reset(r);
         if (!rx) {
             qemu_bh_cancel(qp->tx_bh);
+            /* A frame the peer still holds completes on its own. */
+            qp->tx_waiting = false;
         }
         return;
     }
@@ -836,9 +843,14 @@ static void ofnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
 {
     OfnicState *s = OFNIC(d);
 
+    unsigned int i;
+
     pci_default_write_config(d, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND) &&
         (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
+        for (i = 0; i < s->num_qp; i++) {
+            qemu_bh_schedule(s->qp[i].tx_bh);
+        }
         ofnic_rx_kick(s);
     }
 }
@@ -862,7 +874,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
         return;
     }
     d->config_write = ofnic_write_config;
-    d->config[PCI_INTERRUPT_PIN] = 1;
+    d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
 
     memory_region_init_io(&s->mmio, OBJECT(s), &ofnic_mmio_ops, s,
                           "ofnic-mmio", OFNIC_BAR_REGS_SIZE);

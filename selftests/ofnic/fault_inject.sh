@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofnic/lib.sh
 
 FAULTS=(tx-bad-addr tx-zero-len tx-no-eop-overflow tail-oob rx-bad-addr)
-ktap_header $((${#FAULTS[@]} * 3 + 1))
+ktap_header $((${#FAULTS[@]} * 4 + 2))
 setup_pair
 pci=$(basename "$(readlink -f /sys/class/net/$LOCAL_IF/device)")
 inject=/sys/kernel/debug/ofnic/$pci/inject
@@ -16,7 +16,9 @@ inject=/sys/kernel/debug/ofnic/$pci/inject
 for f in "${FAULTS[@]}"; do
 	errs=$(ethtool -S "$LOCAL_IF" | awk '/errors:/ { s += $2 } END { print s + 0 }')
 	resets=$(ethtool_stat "$LOCAL_IF" reset_count)
-	echo "$f" >"$inject"
+	check "$f: injected" sh -c "echo $f >$inject"
+	# A frame from the peer makes the device use the RX ring (rx-bad-addr).
+	ip netns exec peer ping -c 3 -i 0.2 -W 1 $LOCAL_IP >/dev/null 2>&1 &
 	check "$f: device reported an error" wait_for \
 		"[ \$(ethtool -S $LOCAL_IF | awk '/errors:/ { s += \$2 } END { print s + 0 }') -gt $errs ]" 5
 	check "$f: driver reset the ring" wait_for \
@@ -24,6 +26,9 @@ for f in "${FAULTS[@]}"; do
 	wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/carrier) = 1 ]" 5
 	check "$f: traffic flows again" ping -c 2 -i 0.2 -W 3 $PEER_IP
 done
-check "no kernel warnings" sh -c "! dmesg | grep -E 'WARNING:|BUG:|Oops'"
+wait
+check "QEMU reported every fault (device ERR_COUNT)" \
+	test "$(ethtool_stat "$LOCAL_IF" hw_err_count)" -ge ${#FAULTS[@]}
+check "no kernel warnings" dmesg_clean
 teardown_pair
 ktap_finish
