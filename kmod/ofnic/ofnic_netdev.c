@@ -320,6 +320,7 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 
 		qp->priv = priv;
 		qp->idx = i;
+		qp->regs = hw + OFNIC_REG_QP(i);
 		u64_stats_init(&qp->tx.syncp);
 		u64_stats_init(&qp->rx.syncp);
 		qp->irq = -1;
