@@ -260,8 +260,13 @@ struct ofnic_rx_wb {
 #define OFNIC_RSS_HT_IPV6_TCP	(1u << 4)
 #define OFNIC_RSS_HT_IPV6_UDP	(1u << 5)
 
-_Static_assert(sizeof(struct ofnic_tx_desc) == OFNIC_DESC_SIZE, "tx desc size");
-_Static_assert(sizeof(struct ofnic_rx_desc) == OFNIC_DESC_SIZE, "rx desc size");
-_Static_assert(sizeof(struct ofnic_rx_wb) == OFNIC_DESC_SIZE, "rx wb size");
+#ifdef __cplusplus
+#define OFNIC_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define OFNIC_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+OFNIC_STATIC_ASSERT(sizeof(struct ofnic_tx_desc) == OFNIC_DESC_SIZE, "tx desc size");
+OFNIC_STATIC_ASSERT(sizeof(struct ofnic_rx_desc) == OFNIC_DESC_SIZE, "rx desc size");
+OFNIC_STATIC_ASSERT(sizeof(struct ofnic_rx_wb) == OFNIC_DESC_SIZE, "rx wb size");
 
 #endif /* OFNIC_HW_H */

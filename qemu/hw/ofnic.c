@@ -77,6 +77,7 @@ struct OfnicState {
     uint32_t int_cause;
     uint32_t int_mask;
     bool admin_armed;
+    bool link_down;         /* link state last reported (INT_LINK) */
     uint32_t err_count;
     uint32_t err_last;
     uint32_t rss_hash_types;
@@ -472,7 +473,11 @@ static void ofnic_set_link_status(NetClientState *nc)
 {
     OfnicState *s = qemu_get_nic_opaque(nc);
 
-    ofnic_admin_raise(s, OFNIC_INT_LINK);
+    /* QEMU calls this on every set_link, changed or not. */
+    if (nc->link_down != s->link_down) {
+        s->link_down = nc->link_down;
+        ofnic_admin_raise(s, OFNIC_INT_LINK);
+    }
 }
 
 /* ---- registers ----------------------------------------------------------- */
@@ -900,6 +905,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
                           object_get_typename(OBJECT(s)), dev->id,
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+    s->link_down = qemu_get_queue(s->nic)->link_down;
     ofnic_reset_state(s);
 }
 
