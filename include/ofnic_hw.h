@@ -32,6 +32,9 @@
 #define OFNIC_RX_MAX_DESC_PER_PKT 32	/* descriptors one received frame may span */
 #define OFNIC_RSS_KEY_LEN	40
 #define OFNIC_RSS_RETA_SIZE	128
+#define OFNIC_TSO_MAX_SEGS	64	/* segments one TSO request may produce */
+#define OFNIC_HDR_BUF_MIN	64	/* Q_HDR_SIZE range when HDS is used */
+#define OFNIC_HDR_BUF_MAX	1024
 
 /*
  * MSI-X: vector 0 is the admin vector (link change, errors); vector 1 + q
@@ -67,7 +70,10 @@
 #define OFNIC_REG_ADMIN_ARM	0x0030	/* WO: 1 = re-arm the admin vector */
 #define OFNIC_REG_ERR_COUNT	0x0034	/* RO: guest errors detected since reset */
 #define OFNIC_REG_ERR_LAST	0x0038	/* RO: last error, OFNIC_ERR_* | queue << 16 | dir << 24 */
-#define OFNIC_REG_RSS_HASH_TYPES 0x003c	/* RW: OFNIC_RSS_HT_* (reserved for RSS) */
+#define OFNIC_REG_RSS_HASH_TYPES 0x003c	/* RW: OFNIC_RSS_HT_*: which frames get a hash */
+#define OFNIC_REG_LRO_MAX_LEN	0x0040	/* RW: largest coalesced frame, bytes incl. L2 (default 65535) */
+#define OFNIC_REG_LRO_MAX_SEGS	0x0044	/* RW: segments per coalesced frame, 2..64 (default 64) */
+#define OFNIC_REG_LRO_TIMEOUT	0x0048	/* RW: usecs a coalesced frame waits for more, 1..10000 (default 50) */
 #define OFNIC_REG_RSS_KEY	0x0100	/* RW: 10 words, key byte i at word i/4 bits 8*(i%4) */
 #define OFNIC_REG_RSS_RETA	0x0200	/* RW: 32 words, entry i at word i/4 bits 8*(i%4) */
 
@@ -83,7 +89,16 @@
 #define OFNIC_STAT_TX_ERRORS	7	/* TX queue errors (malformed descriptor, DMA) */
 #define OFNIC_STAT_RX_ERRORS	8	/* RX queue errors */
 #define OFNIC_STAT_DOORBELL_ERRORS 9	/* tail written out of range */
-#define OFNIC_NUM_STATS		10
+#define OFNIC_STAT_TX_CSUM	10	/* frames the device checksummed (TXD_CSUM) */
+#define OFNIC_STAT_TSO_PKTS	11	/* TSO requests segmented */
+#define OFNIC_STAT_TSO_SEGS	12	/* segments they produced */
+#define OFNIC_STAT_TX_OFFLOAD_ERRORS 13	/* malformed offload requests (TXS_ERR) */
+#define OFNIC_STAT_RX_CSUM_GOOD	14	/* frames with a verified L4 checksum */
+#define OFNIC_STAT_RX_CSUM_BAD	15	/* frames with a bad L3 or L4 checksum */
+#define OFNIC_STAT_LRO_FRAMES	16	/* coalesced frames written (RXS_LRO) */
+#define OFNIC_STAT_LRO_SEGS	17	/* segments merged into them */
+#define OFNIC_STAT_HDS_FRAMES	18	/* frames written split (RXS_HDS) */
+#define OFNIC_NUM_STATS		19
 #define OFNIC_REG_STAT(i)	(OFNIC_REG_STAT_BASE + 8 * (i))
 
 /* OFNIC_REG_FEATURES bits */
@@ -133,11 +148,21 @@
 #define OFNIC_Q_TAIL		0x14	/* RW: doorbell, first descriptor the driver owns */
 #define OFNIC_Q_STATUS		0x18	/* RO: OFNIC_QS_*, error code in 15:8 */
 #define OFNIC_Q_BUF_SIZE	0x1c	/* RX: data buffer bytes (RX_BUF_MIN..MAX) */
-#define OFNIC_Q_HDR_SIZE	0x20	/* RX: header buffer bytes (HDS), 0 = none */
+#define OFNIC_Q_HDR_SIZE	0x20	/* RX: header buffer bytes (HDS), 0 or 64..1024 */
 #define OFNIC_Q_ERRORS		0x24	/* RO: errors this ring had since reset */
 #define OFNIC_Q_DROPS		0x28	/* RO: RX frames dropped, no buffer */
 #define OFNIC_QP_INT_ARM	0x80	/* WO: 1 = re-arm the pair's vector */
-#define OFNIC_QP_ITR		0x84	/* RW: moderation, usecs 15:0 (OFNIC_F_ITR) */
+/*
+ * Interrupt moderation (OFNIC_F_ITR), per direction: usecs in 15:0, frames in
+ * 31:16. An event of that direction becomes a message once `frames` events
+ * are pending or `usecs` have passed since the first pending one, whichever
+ * comes first; 0/0 (the reset value) or frames = 1 means at once. The vector
+ * must also be armed (see MSI-X above).
+ */
+#define OFNIC_QP_ITR_RX		0x84	/* RW: RX event moderation */
+#define OFNIC_QP_ITR_TX		0x88	/* RW: TX event moderation */
+#define OFNIC_ITR_USECS_MASK	0xffffu
+#define OFNIC_ITR_FRAMES_SHIFT	16
 
 /* OFNIC_Q_CTRL bits */
 #define OFNIC_QC_ENABLE		(1u << 0)
@@ -169,6 +194,19 @@
 /*
  * TX descriptor. A packet is one or more consecutive descriptors; the last has
  * OFNIC_TXD_EOP. Offload fields are read from the packet's first descriptor.
+ * OFNIC_TXD_CSUM: the device sums (16-bit ones' complement) the bytes from
+ * csum_start to the end of the frame and stores the folded complement at
+ * csum_start + csum_offset (0 is stored as 0xffff), as CHECKSUM_PARTIAL
+ * means. OFNIC_TXD_TSO: a TCP/IPv4 or TCP/IPv6 frame of up to
+ * OFNIC_TX_MAX_PKT bytes whose hdr_len bytes of L2+L3+L4 headers are followed
+ * by payload; the device sends segments of at most mss payload bytes, each
+ * with the headers copied, IPv4 total length, ID (+1 per segment) and header
+ * checksum, IPv6 payload length, TCP sequence number and full TCP checksum
+ * fixed, FIN and PSH only on the last segment, CWR only on the first. csum
+ * fields are ignored for TSO. A malformed request (csum_start/offset past the
+ * frame, mss 0, hdr_len not the parsed headers or past the frame, not TCP,
+ * more than OFNIC_TSO_MAX_SEGS segments) is not sent: TXS_ERR, counted in
+ * OFNIC_STAT_TX_OFFLOAD_ERRORS; the ring keeps running.
  * When the whole packet has been sent the device writes .status of the EOP
  * descriptor with OFNIC_TXS_DD (and nothing else of the ring). A packet whose
  * EOP descriptor is not yet before the tail waits for further doorbells; the
@@ -196,7 +234,12 @@ struct ofnic_tx_desc {
 
 /*
  * RX descriptor, driver format: buffers the device may fill. The driver sets
- * .status to 0 when posting. When a frame has been written the device
+ * .status to 0 when posting. .hdr_addr is used only with header-data split
+ * (RX_CTRL.HDS and the ring's Q_HDR_SIZE != 0): a TCP or UDP frame over IPv4
+ * or IPv6 whose L2+L3+L4 headers fit Q_HDR_SIZE is written with its headers
+ * in the first descriptor's header buffer (.hdr_len bytes, RXS_HDS) and its
+ * payload from the start of the data buffers (the first .len may be 0); any
+ * other frame is written whole to the data buffers. When a frame has been written the device
  * overwrites the descriptor with struct ofnic_rx_wb, writing .status last.
  */
 struct ofnic_rx_desc {
@@ -215,6 +258,27 @@ struct ofnic_rx_desc {
  * frame's first descriptor may read the whole frame. A frame is written only
  * when enough descriptors are posted for all of it; until then the device
  * holds it (and the frames behind it) and accepts nothing from the wire.
+ */
+/*
+ * Receive offloads. Queue selection: with RX_CTRL.RSS the frame's hash picks
+ * RETA[hash & 127], a queue index (entries >= MAX_QP mean queue 0); without
+ * it, or for frames with no hash, queue 0. A frame whose queue's RX ring is
+ * not enabled is dropped (STAT_RX_NO_BUF and that ring's Q_DROPS). Hash:
+ * Toeplitz with the 40-byte key over the types enabled in RSS_HASH_TYPES
+ * (4-tuple for TCP/UDP when that type is on, else the address 2-tuple), in
+ * .rss_hash/.rss_type with RXS_RSS. Checksums (RX_CTRL.CSUM): the IPv4
+ * header and TCP/UDP checksums are verified and reported as L3_OK/L3_BAD,
+ * L4_OK/L4_BAD (neither bit: not checked). LRO (RX_CTRL.LRO): consecutive
+ * in-order TCP segments of one flow on one queue, with good checksums, the
+ * same IP and TCP header fields and options, only ACK (and PSH on the last)
+ * set, payload equal to the first segment's (the last may be shorter), are
+ * merged into one frame of at most LRO_MAX_LEN bytes and LRO_MAX_SEGS
+ * segments; it is written when it is full, when a segment ends it (PSH,
+ * shorter), when another frame arrives for the queue, or LRO_TIMEOUT usecs
+ * after its first segment. Its headers are the first segment's with the IP
+ * length (and IPv4 checksum) fixed and the last segment's ACK, window and
+ * PSH; the TCP checksum field is not valid (L4_OK reports the segments').
+ * .lro_segs and .lro_mss (the first segment's payload bytes) with RXS_LRO.
  */
 struct ofnic_rx_wb {
 	__le32 rss_hash;	/* OFNIC_RXS_RSS */

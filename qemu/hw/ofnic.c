@@ -587,7 +587,7 @@ static uint64_t ofnic_qp_read(OfnicQP *qp, hwaddr off)
     if (off < OFNIC_QP_INT_ARM) {
         return ofnic_ring_read(&qp->rx, off - OFNIC_QP_RX);
     }
-    if (off == OFNIC_QP_ITR) {
+    if (off == OFNIC_QP_ITR_RX) {
         return qp->itr;
     }
     return 0;
@@ -752,7 +752,7 @@ static void ofnic_qp_write(OfnicQP *qp, hwaddr off, uint32_t val)
                 ofnic_qp_notify(qp);
             }
         }
-    } else if (off == OFNIC_QP_ITR) {
+    } else if (off == OFNIC_QP_ITR_RX) {
         qp->itr = val & 0xffff;
     }
 }

@@ -76,7 +76,7 @@ class OfnicPort {
   void set_mac(const Mac& mac);
   void enable() { set_reg(OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE); }
 
-  // Queue pair q's own registers (OFNIC_QP_INT_ARM, OFNIC_QP_ITR).
+  // Queue pair q's own registers (OFNIC_QP_INT_ARM, OFNIC_QP_ITR_RX).
   uint32_t qp_reg(unsigned q, uint32_t reg) { return this->reg(OFNIC_REG_QP(q) + reg); }
   void set_qp_reg(unsigned q, uint32_t reg, uint32_t v) { set_reg(OFNIC_REG_QP(q) + reg, v); }
   // Ring registers (OFNIC_Q_*) of queue pair q's TX or RX ring.

@@ -66,8 +66,8 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   EXPECT_EQ(a_->reg(OFNIC_REG_MAC_HI), 0x0201u) << "31:16 ignored";
   a_->set_reg(OFNIC_REG_INT_MASK, 0xffffffff);
   EXPECT_EQ(a_->reg(OFNIC_REG_INT_MASK), OFNIC_INT_LINK | OFNIC_INT_QERR);
-  a_->set_qp_reg(1, OFNIC_QP_ITR, 0x12345);
-  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR), 0x2345u) << "15:0 stored";
+  a_->set_qp_reg(1, OFNIC_QP_ITR_RX, 0x12345);
+  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_RX), 0x2345u) << "15:0 stored";
   // RSS registers: stored (all 32 bits), no effect in this revision.
   a_->set_reg(OFNIC_REG_RSS_HASH_TYPES, 0xdeadbeef);
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_HASH_TYPES), 0xdeadbeefu);
@@ -187,7 +187,7 @@ TEST_F(OfnicTest, CtrlResetRestoresDefaults) {
   a_->set_reg(OFNIC_REG_RSS_HASH_TYPES, 3);
   a_->set_reg(OFNIC_REG_RSS_KEY, 0x11223344);
   a_->set_reg(OFNIC_REG_RSS_RETA + 4, 0x01010101);
-  a_->set_qp_reg(2, OFNIC_QP_ITR, 50);
+  a_->set_qp_reg(2, OFNIC_QP_ITR_RX, 50);
   a_->msix_enable(true);
   auto tx = make_tx(*a_);
   tx->start();
@@ -220,7 +220,7 @@ TEST_F(OfnicTest, CtrlResetRestoresDefaults) {
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_HASH_TYPES), 0u);
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_KEY), 0u);
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_RETA + 4), 0u);
-  EXPECT_EQ(a_->qp_reg(2, OFNIC_QP_ITR), 0u);
+  EXPECT_EQ(a_->qp_reg(2, OFNIC_QP_ITR_RX), 0u);
   EXPECT_EQ(b_->reg(OFNIC_REG_MAX_FRAME), 1518u) << "port B untouched";
   // PCI configuration space is not touched: BARs, Bus Master, MSI-X enable.
   EXPECT_EQ(a_->cfg().read16(0x04) & 0x6, 0x6);

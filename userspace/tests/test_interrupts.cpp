@@ -21,9 +21,9 @@ TEST_F(OfnicLinkTest, InterruptRegisters) {
   EXPECT_EQ(a_->reg(OFNIC_REG_ADMIN_ARM), 0u) << "write-only";
   a_->set_qp_reg(0, OFNIC_QP_INT_ARM, 1);
   EXPECT_EQ(a_->qp_reg(0, OFNIC_QP_INT_ARM), 0u) << "write-only";
-  a_->set_qp_reg(1, OFNIC_QP_ITR, 100);
-  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR), 100u);
-  EXPECT_EQ(a_->qp_reg(0, OFNIC_QP_ITR), 0u) << "per queue pair";
+  a_->set_qp_reg(1, OFNIC_QP_ITR_RX, 100);
+  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_RX), 100u);
+  EXPECT_EQ(a_->qp_reg(0, OFNIC_QP_ITR_RX), 0u) << "per queue pair";
 }
 
 class OfnicMsixTest : public OfnicLinkTest {
