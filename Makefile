@@ -7,9 +7,13 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu modules userspace linux-src check selftests demo bench clean lint checkpatch
+.PHONY: all setup qemu modules userspace linux-src tools check selftests demo bench clean lint checkpatch
 
-all: setup qemu modules userspace linux-src
+all: setup qemu modules userspace linux-src tools
+
+# Debian 13's ethtool (tcp-data-split, --json) for the selftests, under build/
+tools: setup
+	@scripts/ethtool-trixie >/dev/null
 
 # checkpatch, ynl and dmatest from Debian's linux-source-6.12, under build/
 linux-src: setup
