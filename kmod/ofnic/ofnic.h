@@ -7,6 +7,7 @@
 #define _OFNIC_H_
 
 #include <linux/debugfs.h>
+#include <linux/dim.h>
 #include <linux/io.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
@@ -21,6 +22,8 @@
 #define OFNIC_TX_STOP_THRESH	(MAX_SKB_FRAGS + 2)
 #define OFNIC_TX_TIMEOUT	(5 * HZ)
 #define OFNIC_MAX_MTU		9000
+#define OFNIC_HDR_BUF_LEN	256	/* HDS header buffer per RX slot */
+#define OFNIC_ITR_MAX		0xffff	/* usecs and frames */
 
 /* RX buffers are whole pages from the page_pool: headroom, data, skb_shared_info. */
 #define OFNIC_RX_HEADROOM	(NET_SKB_PAD + NET_IP_ALIGN)
@@ -46,6 +49,14 @@ struct ofnic_ring_stats {
 	u64 stop;		/* TX: queue stopped */
 	u64 wake;		/* TX: queue woken */
 	u64 restarts;		/* ring recovered after a device error */
+	u64 csum;		/* TX: CHECKSUM_PARTIAL offloaded; RX: verified */
+	u64 csum_bad;		/* RX: device found a bad L3/L4 checksum */
+	u64 csum_none;		/* RX: not checked by the device */
+	u64 gso_packets;	/* TX: TSO requests; RX: LRO frames */
+	u64 gso_bytes;
+	u64 gso_wire_packets;	/* segments on the wire */
+	u64 gso_wire_bytes;
+	u64 hds;		/* RX: frames with headers split off */
 };
 
 struct ofnic_ring {
@@ -60,6 +71,8 @@ struct ofnic_ring {
 		struct ofnic_tx_buf *tx_buf;
 		struct page **rx_page;
 	};
+	void *hdr_buf;			/* RX, HDS: OFNIC_HDR_BUF_LEN per slot */
+	dma_addr_t hdr_dma;
 	struct ofnic_ring_stats stats;
 	struct u64_stats_sync syncp;
 };
@@ -73,6 +86,9 @@ struct ofnic_qp {
 	struct ofnic_ring rx;
 	struct page_pool *page_pool;
 	struct sk_buff *rx_skb;		/* frame being assembled (multi-buffer) */
+	struct ofnic_rx_wb rx_first;	/* its first descriptor's write-back */
+	struct dim dim;			/* adaptive RX moderation */
+	u16 irq_events;
 	int irq;
 	bool started;
 	char irq_name[IFNAMSIZ + 16];
@@ -93,6 +109,14 @@ struct ofnic_priv {
 	u32 num_qp;			/* queue pairs in use */
 	u32 tx_ring_size;
 	u32 rx_ring_size;
+	bool hds;			/* tcp-data-split on */
+	u32 rss_hash_types;		/* OFNIC_RSS_HT_* */
+	u8 rss_key[OFNIC_RSS_KEY_LEN];
+	u32 rss_indir[OFNIC_RSS_RETA_SIZE];
+	struct {
+		u32 rx_usecs, rx_frames, tx_usecs, tx_frames;
+		bool adaptive_rx;
+	} itr;
 	struct ofnic_qp *qp;		/* max_qp entries, live for the device */
 	int admin_irq;
 	char admin_irq_name[32];
@@ -139,12 +163,19 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
 irqreturn_t ofnic_qp_irq(int irq, void *data);
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s);
 
+void ofnic_qp_set_itr(struct ofnic_qp *qp);
+void ofnic_dim_work(struct work_struct *work);
+
 /* ofnic_netdev.c */
 struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 				      u32 max_qp);
 int ofnic_open(struct net_device *netdev);
 int ofnic_stop(struct net_device *netdev);
 void ofnic_update_link(struct ofnic_priv *priv);
+void ofnic_write_rss(struct ofnic_priv *priv);
+void ofnic_write_rx_ctrl(struct ofnic_priv *priv);
+int ofnic_reconfigure(struct net_device *netdev, u32 num_qp, u32 tx_ring,
+		      u32 rx_ring, bool hds);
 
 /* ofnic_ethtool.c */
 void ofnic_set_ethtool_ops(struct net_device *netdev);

@@ -3,6 +3,7 @@
  * ofnic ethtool: driver info, link, ring sizes, channels, statistics.
  */
 #include <linux/ethtool.h>
+#include <linux/ethtool_netlink.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 
@@ -32,6 +33,9 @@ static void ofnic_get_ringparam(struct net_device *netdev,
 	ring->rx_pending = priv->rx_ring_size;
 	ring->tx_pending = priv->tx_ring_size;
 	kring->rx_buf_len = OFNIC_RX_BUF_LEN;
+	if (priv->features & OFNIC_F_HDS)
+		kring->tcp_data_split = priv->hds ? ETHTOOL_TCP_DATA_SPLIT_ENABLED :
+						    ETHTOOL_TCP_DATA_SPLIT_DISABLED;
 }
 
 static int ofnic_check_ring_size(u32 n, const char *which,
@@ -52,7 +56,7 @@ static int ofnic_set_ringparam(struct net_device *netdev,
 			       struct netlink_ext_ack *extack)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
-	u32 old_tx = priv->tx_ring_size, old_rx = priv->rx_ring_size;
+	bool hds = priv->hds;
 	int err;
 
 	if (ring->rx_mini_pending || ring->rx_jumbo_pending) {
@@ -69,25 +73,27 @@ static int ofnic_set_ringparam(struct net_device *netdev,
 		err = ofnic_check_ring_size(ring->rx_pending, "RX", extack);
 	if (err)
 		return err;
-	if (ring->tx_pending == old_tx && ring->rx_pending == old_rx)
-		return 0;
-	if (!netif_running(netdev)) {
-		priv->tx_ring_size = ring->tx_pending;
-		priv->rx_ring_size = ring->rx_pending;
-		return 0;
+	switch (kring->tcp_data_split) {
+	case ETHTOOL_TCP_DATA_SPLIT_UNKNOWN:
+		break;
+	case ETHTOOL_TCP_DATA_SPLIT_ENABLED:
+		if (!(priv->features & OFNIC_F_HDS)) {
+			NL_SET_ERR_MSG_MOD(extack, "the device cannot split headers");
+			return -EOPNOTSUPP;
+		}
+		hds = true;
+		break;
+	default:
+		hds = false;
+		break;
 	}
-
-	ofnic_stop(netdev);
-	priv->tx_ring_size = ring->tx_pending;
-	priv->rx_ring_size = ring->rx_pending;
-	err = ofnic_open(netdev);
-	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new rings, keeping the old size");
-		priv->tx_ring_size = old_tx;
-		priv->rx_ring_size = old_rx;
-		if (ofnic_open(netdev))
-			dev_close(netdev);
-	}
+	if (ring->tx_pending == priv->tx_ring_size &&
+	    ring->rx_pending == priv->rx_ring_size && hds == priv->hds)
+		return 0;
+	err = ofnic_reconfigure(netdev, priv->num_qp, ring->tx_pending,
+				ring->rx_pending, hds);
+	if (err)
+		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new rings, keeping the old ones");
 	return err;
 }
 
@@ -96,11 +102,227 @@ static void ofnic_get_channels(struct net_device *netdev,
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
 
-	/* Receive uses queue pair 0 only until the device spreads traffic. */
-	ch->max_combined = 1;
+	/* Without RSS only queue pair 0 receives. */
+	ch->max_combined = priv->features & OFNIC_F_RSS ? priv->max_qp : 1;
 	ch->combined_count = priv->num_qp;
 	ch->max_other = 1;
 	ch->other_count = 1;	/* the admin vector */
+}
+
+static int ofnic_set_channels(struct net_device *netdev,
+			      struct ethtool_channels *ch)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	/* The core checked the maxima and the user's indirection table. */
+	if (!ch->combined_count || ch->rx_count || ch->tx_count ||
+	    ch->other_count != 1)
+		return -EINVAL;
+	if (ch->combined_count == priv->num_qp)
+		return 0;
+	return ofnic_reconfigure(netdev, ch->combined_count,
+				 priv->tx_ring_size, priv->rx_ring_size,
+				 priv->hds);
+}
+
+/* ---- RSS ----------------------------------------------------------------- */
+
+static u32 ofnic_get_rxfh_key_size(struct net_device *netdev)
+{
+	return OFNIC_RSS_KEY_LEN;
+}
+
+static u32 ofnic_get_rxfh_indir_size(struct net_device *netdev)
+{
+	return OFNIC_RSS_RETA_SIZE;
+}
+
+static int ofnic_get_rxfh(struct net_device *netdev,
+			  struct ethtool_rxfh_param *rxfh)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	rxfh->hfunc = ETH_RSS_HASH_TOP;
+	if (rxfh->indir)
+		memcpy(rxfh->indir, priv->rss_indir, sizeof(priv->rss_indir));
+	if (rxfh->key)
+		memcpy(rxfh->key, priv->rss_key, sizeof(priv->rss_key));
+	return 0;
+}
+
+static int ofnic_set_rxfh(struct net_device *netdev,
+			  struct ethtool_rxfh_param *rxfh,
+			  struct netlink_ext_ack *extack)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	unsigned int i;
+
+	if (!(priv->features & OFNIC_F_RSS)) {
+		NL_SET_ERR_MSG_MOD(extack, "the device has no RSS");
+		return -EOPNOTSUPP;
+	}
+	if (rxfh->hfunc != ETH_RSS_HASH_NO_CHANGE &&
+	    rxfh->hfunc != ETH_RSS_HASH_TOP) {
+		NL_SET_ERR_MSG_MOD(extack, "only the Toeplitz hash is supported");
+		return -EOPNOTSUPP;
+	}
+	if (rxfh->indir) {
+		for (i = 0; i < OFNIC_RSS_RETA_SIZE; i++) {
+			if (rxfh->indir[i] >= priv->num_qp) {
+				NL_SET_ERR_MSG_FMT_MOD(extack,
+						       "indirection entry %u names queue %u of %u",
+						       i, rxfh->indir[i], priv->num_qp);
+				return -EINVAL;
+			}
+		}
+		memcpy(priv->rss_indir, rxfh->indir, sizeof(priv->rss_indir));
+	}
+	if (rxfh->key)
+		memcpy(priv->rss_key, rxfh->key, sizeof(priv->rss_key));
+	/* Live: the device picks the new table up with the next frame. */
+	ofnic_write_rss(priv);
+	return 0;
+}
+
+/* rx-flow-hash: which header fields feed the hash, per flow type. */
+static u32 ofnic_flow_ht(u32 flow_type, bool *l4)
+{
+	*l4 = true;
+	switch (flow_type) {
+	case TCP_V4_FLOW:
+		return OFNIC_RSS_HT_IPV4_TCP;
+	case UDP_V4_FLOW:
+		return OFNIC_RSS_HT_IPV4_UDP;
+	case TCP_V6_FLOW:
+		return OFNIC_RSS_HT_IPV6_TCP;
+	case UDP_V6_FLOW:
+		return OFNIC_RSS_HT_IPV6_UDP;
+	}
+	*l4 = false;
+	switch (flow_type) {
+	case IPV4_FLOW:
+		return OFNIC_RSS_HT_IPV4;
+	case IPV6_FLOW:
+		return OFNIC_RSS_HT_IPV6;
+	}
+	return 0;
+}
+
+static u32 ofnic_flow_ip_ht(u32 flow_type)
+{
+	if (flow_type == TCP_V4_FLOW || flow_type == UDP_V4_FLOW ||
+	    flow_type == IPV4_FLOW)
+		return OFNIC_RSS_HT_IPV4;
+	return OFNIC_RSS_HT_IPV6;
+}
+
+static int ofnic_get_rxnfc(struct net_device *netdev,
+			   struct ethtool_rxnfc *nfc, u32 *rule_locs)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	u32 ht, ip = 0;
+	bool l4;
+
+	switch (nfc->cmd) {
+	case ETHTOOL_GRXRINGS:
+		nfc->data = priv->num_qp;
+		return 0;
+	case ETHTOOL_GRXFH:
+		ht = ofnic_flow_ht(nfc->flow_type, &l4);
+		if (!ht)
+			return -EINVAL;
+		nfc->data = 0;
+		/* L4 types fall back to the 2-tuple when their 4-tuple is off. */
+		ip = ofnic_flow_ip_ht(nfc->flow_type);
+		if (priv->rss_hash_types & (ht | ip))
+			nfc->data = RXH_IP_SRC | RXH_IP_DST;
+		if (l4 && (priv->rss_hash_types & ht))
+			nfc->data |= RXH_L4_B_0_1 | RXH_L4_B_2_3;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int ofnic_set_rxnfc(struct net_device *netdev, struct ethtool_rxnfc *nfc)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	const u64 l3 = RXH_IP_SRC | RXH_IP_DST;
+	const u64 l4 = RXH_L4_B_0_1 | RXH_L4_B_2_3;
+	u32 ht;
+	bool is_l4;
+
+	if (nfc->cmd != ETHTOOL_SRXFH)
+		return -EOPNOTSUPP;
+	if (!(priv->features & OFNIC_F_RSS))
+		return -EOPNOTSUPP;
+	ht = ofnic_flow_ht(nfc->flow_type, &is_l4);
+	if (!ht)
+		return -EINVAL;
+	/* The device hashes whole 2- or 4-tuples. */
+	if (is_l4 && nfc->data == (l3 | l4)) {
+		priv->rss_hash_types |= ht;
+	} else if (is_l4 && nfc->data == l3) {
+		/* the frames fall back to their IP 2-tuple */
+		priv->rss_hash_types &= ~ht;
+		priv->rss_hash_types |= ofnic_flow_ip_ht(nfc->flow_type);
+	} else if (!is_l4 && nfc->data == l3) {
+		priv->rss_hash_types |= ht;
+	} else if (!is_l4 && !nfc->data) {
+		priv->rss_hash_types &= ~ht;
+	} else {
+		return -EINVAL;
+	}
+	ofnic_wr(priv, OFNIC_REG_RSS_HASH_TYPES, priv->rss_hash_types);
+	return 0;
+}
+
+/* ---- interrupt moderation ---------------------------------------------------- */
+
+static int ofnic_get_coalesce(struct net_device *netdev,
+			      struct ethtool_coalesce *ec,
+			      struct kernel_ethtool_coalesce *kec,
+			      struct netlink_ext_ack *extack)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	ec->rx_coalesce_usecs = priv->itr.rx_usecs;
+	ec->rx_max_coalesced_frames = priv->itr.rx_frames;
+	ec->tx_coalesce_usecs = priv->itr.tx_usecs;
+	ec->tx_max_coalesced_frames = priv->itr.tx_frames;
+	ec->use_adaptive_rx_coalesce = priv->itr.adaptive_rx;
+	return 0;
+}
+
+static int ofnic_set_coalesce(struct net_device *netdev,
+			      struct ethtool_coalesce *ec,
+			      struct kernel_ethtool_coalesce *kec,
+			      struct netlink_ext_ack *extack)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	unsigned int i;
+
+	if (!(priv->features & OFNIC_F_ITR)) {
+		NL_SET_ERR_MSG_MOD(extack, "the device has no interrupt moderation");
+		return -EOPNOTSUPP;
+	}
+	if (ec->rx_coalesce_usecs > OFNIC_ITR_MAX ||
+	    ec->tx_coalesce_usecs > OFNIC_ITR_MAX ||
+	    ec->rx_max_coalesced_frames > OFNIC_ITR_MAX ||
+	    ec->tx_max_coalesced_frames > OFNIC_ITR_MAX) {
+		NL_SET_ERR_MSG_FMT_MOD(extack, "usecs and frames must be at most %u",
+				       OFNIC_ITR_MAX);
+		return -EINVAL;
+	}
+	priv->itr.rx_usecs = ec->rx_coalesce_usecs;
+	priv->itr.rx_frames = ec->rx_max_coalesced_frames;
+	priv->itr.tx_usecs = ec->tx_coalesce_usecs;
+	priv->itr.tx_frames = ec->tx_max_coalesced_frames;
+	priv->itr.adaptive_rx = ec->use_adaptive_rx_coalesce;
+	if (!netif_running(netdev))
+		return 0;
+	for (i = 0; i < priv->num_qp; i++)
+		ofnic_qp_set_itr(&priv->qp[i]);
+	return 0;
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -116,6 +338,15 @@ static const struct ofnic_hw_stat_desc ofnic_hw_stats[] = {
 	{ "hw_tx_errors",	OFNIC_STAT_TX_ERRORS },
 	{ "hw_rx_errors",	OFNIC_STAT_RX_ERRORS },
 	{ "hw_doorbell_errors",	OFNIC_STAT_DOORBELL_ERRORS },
+	{ "hw_tx_csum",		OFNIC_STAT_TX_CSUM },
+	{ "hw_tso_packets",	OFNIC_STAT_TSO_PKTS },
+	{ "hw_tso_segments",	OFNIC_STAT_TSO_SEGS },
+	{ "hw_tx_offload_errors", OFNIC_STAT_TX_OFFLOAD_ERRORS },
+	{ "hw_rx_csum_good",	OFNIC_STAT_RX_CSUM_GOOD },
+	{ "hw_rx_csum_bad",	OFNIC_STAT_RX_CSUM_BAD },
+	{ "hw_lro_frames",	OFNIC_STAT_LRO_FRAMES },
+	{ "hw_lro_segments",	OFNIC_STAT_LRO_SEGS },
+	{ "hw_hds_frames",	OFNIC_STAT_HDS_FRAMES },
 };
 
 static const char * const ofnic_drv_stats[] = {
@@ -126,9 +357,12 @@ static const char * const ofnic_drv_stats[] = {
 
 static const char * const ofnic_qp_stats[] = {
 	"tx%u_packets", "tx%u_bytes", "tx%u_dropped", "tx%u_stop", "tx%u_wake",
-	"tx%u_ring_errors",
+	"tx%u_ring_errors", "tx%u_csum_offload", "tx%u_tso_packets",
+	"tx%u_tso_segments",
 	"rx%u_packets", "rx%u_bytes", "rx%u_dropped", "rx%u_alloc_fail",
-	"rx%u_ring_errors", "rx%u_no_buf", "qp%u_restarts",
+	"rx%u_ring_errors", "rx%u_no_buf", "rx%u_csum_good", "rx%u_csum_bad",
+	"rx%u_csum_none", "rx%u_lro_packets", "rx%u_lro_segments",
+	"rx%u_hds_headers", "qp%u_restarts",
 };
 
 static int ofnic_get_sset_count(struct net_device *netdev, int sset)
@@ -190,22 +424,44 @@ static void ofnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = tx.stop;
 		*data++ = tx.wake;
 		*data++ = readl(regs + OFNIC_QP_TX + OFNIC_Q_ERRORS);
+		*data++ = tx.csum;
+		*data++ = tx.gso_packets;
+		*data++ = tx.gso_wire_packets;
 		*data++ = rx.packets;
 		*data++ = rx.bytes;
 		*data++ = rx.drops;
 		*data++ = rx.alloc_fail;
 		*data++ = readl(regs + OFNIC_QP_RX + OFNIC_Q_ERRORS);
 		*data++ = readl(regs + OFNIC_QP_RX + OFNIC_Q_DROPS);
+		*data++ = rx.csum;
+		*data++ = rx.csum_bad;
+		*data++ = rx.csum_none;
+		*data++ = rx.gso_packets;
+		*data++ = rx.gso_wire_packets;
+		*data++ = rx.hds;
 		*data++ = rx.restarts;
 	}
 }
 
 static const struct ethtool_ops ofnic_ethtool_ops = {
+	.supported_ring_params	= ETHTOOL_RING_USE_TCP_DATA_SPLIT,
+	.supported_coalesce_params = ETHTOOL_COALESCE_USECS |
+				     ETHTOOL_COALESCE_MAX_FRAMES |
+				     ETHTOOL_COALESCE_USE_ADAPTIVE_RX,
 	.get_drvinfo		= ofnic_get_drvinfo,
 	.get_link		= ethtool_op_get_link,
 	.get_ringparam		= ofnic_get_ringparam,
 	.set_ringparam		= ofnic_set_ringparam,
 	.get_channels		= ofnic_get_channels,
+	.set_channels		= ofnic_set_channels,
+	.get_rxfh_key_size	= ofnic_get_rxfh_key_size,
+	.get_rxfh_indir_size	= ofnic_get_rxfh_indir_size,
+	.get_rxfh		= ofnic_get_rxfh,
+	.set_rxfh		= ofnic_set_rxfh,
+	.get_rxnfc		= ofnic_get_rxnfc,
+	.set_rxnfc		= ofnic_set_rxnfc,
+	.get_coalesce		= ofnic_get_coalesce,
+	.set_coalesce		= ofnic_set_coalesce,
 	.get_sset_count		= ofnic_get_sset_count,
 	.get_strings		= ofnic_get_strings,
 	.get_ethtool_stats	= ofnic_get_ethtool_stats,

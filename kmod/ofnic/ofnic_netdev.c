@@ -5,6 +5,7 @@
  */
 #include <linux/bitfield.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/if_vlan.h>
 #include <linux/rtnetlink.h>
 #include <linux/unaligned.h>
@@ -83,6 +84,12 @@ int ofnic_open(struct net_device *netdev)
 		goto err_free;
 
 	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(netdev->mtu));
+	/* A coalesced frame must fit the buffers of one skb. */
+	ofnic_wr(priv, OFNIC_REG_LRO_MAX_LEN,
+		 min_t(u32, OFNIC_TX_MAX_PKT,
+		       (MAX_SKB_FRAGS + !priv->hds) * OFNIC_RX_BUF_LEN));
+	ofnic_write_rss(priv);
+	ofnic_write_rx_ctrl(priv);
 	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_start(&priv->qp[i]);
@@ -112,15 +119,102 @@ int ofnic_stop(struct net_device *netdev)
 	return 0;
 }
 
-static void ofnic_set_rx_mode(struct net_device *netdev)
+/* Receive control from the netdev's flags and features. */
+static u32 ofnic_rx_ctrl(struct ofnic_priv *priv, netdev_features_t features)
 {
-	struct ofnic_priv *priv = netdev_priv(netdev);
-	u32 rxc = ofnic_rd(priv, OFNIC_REG_RX_CTRL) & ~OFNIC_RXC_PROMISC;
+	u32 rxc = 0;
 
 	/* The device has no multicast filter: it accepts all multicast. */
-	if (netdev->flags & IFF_PROMISC)
+	if (priv->netdev->flags & IFF_PROMISC)
 		rxc |= OFNIC_RXC_PROMISC;
-	ofnic_wr(priv, OFNIC_REG_RX_CTRL, rxc);
+	if (features & NETIF_F_RXCSUM)
+		rxc |= OFNIC_RXC_CSUM;
+	if (features & NETIF_F_GRO_HW)
+		rxc |= OFNIC_RXC_LRO;
+	if (priv->hds)
+		rxc |= OFNIC_RXC_HDS;
+	if (priv->features & OFNIC_F_RSS)
+		rxc |= OFNIC_RXC_RSS;
+	return rxc;
+}
+
+void ofnic_write_rx_ctrl(struct ofnic_priv *priv)
+{
+	ofnic_wr(priv, OFNIC_REG_RX_CTRL,
+		 ofnic_rx_ctrl(priv, priv->netdev->features));
+}
+
+static void ofnic_set_rx_mode(struct net_device *netdev)
+{
+	ofnic_write_rx_ctrl(netdev_priv(netdev));
+}
+
+static int ofnic_set_features(struct net_device *netdev,
+			      netdev_features_t features)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	ofnic_wr(priv, OFNIC_REG_RX_CTRL, ofnic_rx_ctrl(priv, features));
+	return 0;
+}
+
+/* Key, indirection table and hash types to the device. */
+void ofnic_write_rss(struct ofnic_priv *priv)
+{
+	unsigned int i;
+
+	if (!(priv->features & OFNIC_F_RSS))
+		return;
+	for (i = 0; i < OFNIC_RSS_KEY_LEN; i += 4)
+		ofnic_wr(priv, OFNIC_REG_RSS_KEY + i,
+			 get_unaligned_le32(priv->rss_key + i));
+	for (i = 0; i < OFNIC_RSS_RETA_SIZE; i += 4)
+		ofnic_wr(priv, OFNIC_REG_RSS_RETA + i,
+			 priv->rss_indir[i] | priv->rss_indir[i + 1] << 8 |
+			 priv->rss_indir[i + 2] << 16 |
+			 priv->rss_indir[i + 3] << 24);
+	ofnic_wr(priv, OFNIC_REG_RSS_HASH_TYPES, priv->rss_hash_types);
+}
+
+/*
+ * Change queue count, ring sizes or header split: the queues are rebuilt
+ * while the interface stays up (addresses, routes and TCP connections
+ * survive; frames in flight are retransmitted). Called under RTNL.
+ */
+int ofnic_reconfigure(struct net_device *netdev, u32 num_qp, u32 tx_ring,
+		      u32 rx_ring, bool hds)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+	u32 old_qp = priv->num_qp, old_tx = priv->tx_ring_size;
+	u32 old_rx = priv->rx_ring_size;
+	bool old_hds = priv->hds;
+	bool running = netif_running(netdev);
+	int err;
+
+	if (running)
+		ofnic_stop(netdev);
+	priv->num_qp = num_qp;
+	priv->tx_ring_size = tx_ring;
+	priv->rx_ring_size = rx_ring;
+	priv->hds = hds;
+	if (!netif_is_rxfh_configured(netdev)) {
+		unsigned int i;
+
+		for (i = 0; i < OFNIC_RSS_RETA_SIZE; i++)
+			priv->rss_indir[i] = ethtool_rxfh_indir_default(i, num_qp);
+	}
+	if (!running)
+		return 0;
+	err = ofnic_open(netdev);
+	if (!err)
+		return 0;
+	priv->num_qp = old_qp;
+	priv->tx_ring_size = old_tx;
+	priv->rx_ring_size = old_rx;
+	priv->hds = old_hds;
+	if (ofnic_open(netdev))
+		dev_close(netdev);
+	return err;
 }
 
 static void ofnic_write_mac(struct ofnic_priv *priv, const u8 *mac)
@@ -214,6 +308,62 @@ static void ofnic_get_stats64(struct net_device *netdev,
 	stats->tx_errors = ofnic_rd_stat(priv, OFNIC_STAT_TX_ERRORS);
 }
 
+static void ofnic_qstats_add_rx(struct netdev_queue_stats_rx *rx,
+				const struct ofnic_ring_stats *s)
+{
+	rx->packets += s->packets;
+	rx->bytes += s->bytes;
+	rx->alloc_fail += s->alloc_fail;
+	rx->csum_unnecessary += s->csum;
+	rx->csum_bad += s->csum_bad;
+	rx->csum_none += s->csum_none;
+	rx->hw_gro_packets += s->gso_packets;
+	rx->hw_gro_bytes += s->gso_bytes;
+	rx->hw_gro_wire_packets += s->gso_wire_packets;
+	rx->hw_gro_wire_bytes += s->gso_wire_bytes;
+}
+
+static void ofnic_qstats_add_tx(struct netdev_queue_stats_tx *tx,
+				const struct ofnic_ring_stats *s)
+{
+	tx->packets += s->packets;
+	tx->bytes += s->bytes;
+	tx->stop += s->stop;
+	tx->wake += s->wake;
+	tx->needs_csum += s->csum;
+	tx->hw_gso_packets += s->gso_packets;
+	tx->hw_gso_bytes += s->gso_bytes;
+	tx->hw_gso_wire_packets += s->gso_wire_packets;
+	tx->hw_gso_wire_bytes += s->gso_wire_bytes;
+}
+
+static void ofnic_qstats_zero_rx(struct netdev_queue_stats_rx *rx)
+{
+	rx->packets = 0;
+	rx->bytes = 0;
+	rx->alloc_fail = 0;
+	rx->csum_unnecessary = 0;
+	rx->csum_bad = 0;
+	rx->csum_none = 0;
+	rx->hw_gro_packets = 0;
+	rx->hw_gro_bytes = 0;
+	rx->hw_gro_wire_packets = 0;
+	rx->hw_gro_wire_bytes = 0;
+}
+
+static void ofnic_qstats_zero_tx(struct netdev_queue_stats_tx *tx)
+{
+	tx->packets = 0;
+	tx->bytes = 0;
+	tx->stop = 0;
+	tx->wake = 0;
+	tx->needs_csum = 0;
+	tx->hw_gso_packets = 0;
+	tx->hw_gso_bytes = 0;
+	tx->hw_gso_wire_packets = 0;
+	tx->hw_gso_wire_bytes = 0;
+}
+
 static void ofnic_qstats_rx(struct net_device *netdev, int idx,
 			    struct netdev_queue_stats_rx *rx)
 {
@@ -221,9 +371,8 @@ static void ofnic_qstats_rx(struct net_device *netdev, int idx,
 	struct ofnic_ring_stats s;
 
 	ofnic_ring_stats_read(&priv->qp[idx].rx, &s);
-	rx->packets = s.packets;
-	rx->bytes = s.bytes;
-	rx->alloc_fail = s.alloc_fail;
+	ofnic_qstats_zero_rx(rx);
+	ofnic_qstats_add_rx(rx, &s);
 }
 
 static void ofnic_qstats_tx(struct net_device *netdev, int idx,
@@ -233,10 +382,8 @@ static void ofnic_qstats_tx(struct net_device *netdev, int idx,
 	struct ofnic_ring_stats s;
 
 	ofnic_ring_stats_read(&priv->qp[idx].tx, &s);
-	tx->packets = s.packets;
-	tx->bytes = s.bytes;
-	tx->stop = s.stop;
-	tx->wake = s.wake;
+	ofnic_qstats_zero_tx(tx);
+	ofnic_qstats_add_tx(tx, &s);
 }
 
 /* Counters of queues not in use now (they live as long as the device). */
@@ -248,25 +395,15 @@ static void ofnic_qstats_base(struct net_device *netdev,
 	struct ofnic_ring_stats s;
 	unsigned int i;
 
-	rx->packets = 0;
-	rx->bytes = 0;
-	rx->alloc_fail = 0;
-	tx->packets = 0;
-	tx->bytes = 0;
-	tx->stop = 0;
-	tx->wake = 0;
+	ofnic_qstats_zero_rx(rx);
+	ofnic_qstats_zero_tx(tx);
 	for (i = netdev->real_num_rx_queues; i < priv->max_qp; i++) {
 		ofnic_ring_stats_read(&priv->qp[i].rx, &s);
-		rx->packets += s.packets;
-		rx->bytes += s.bytes;
-		rx->alloc_fail += s.alloc_fail;
+		ofnic_qstats_add_rx(rx, &s);
 	}
 	for (i = netdev->real_num_tx_queues; i < priv->max_qp; i++) {
 		ofnic_ring_stats_read(&priv->qp[i].tx, &s);
-		tx->packets += s.packets;
-		tx->bytes += s.bytes;
-		tx->stop += s.stop;
-		tx->wake += s.wake;
+		ofnic_qstats_add_tx(tx, &s);
 	}
 }
 
@@ -281,12 +418,35 @@ static const struct net_device_ops ofnic_netdev_ops = {
 	.ndo_stop		= ofnic_stop,
 	.ndo_start_xmit		= ofnic_start_xmit,
 	.ndo_set_rx_mode	= ofnic_set_rx_mode,
+	.ndo_set_features	= ofnic_set_features,
 	.ndo_set_mac_address	= ofnic_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= ofnic_change_mtu,
 	.ndo_tx_timeout		= ofnic_tx_timeout,
 	.ndo_get_stats64	= ofnic_get_stats64,
 };
+
+/* The offloads the device implements become netdev features. */
+static void ofnic_set_offload_features(struct net_device *netdev, u32 hwf)
+{
+	netdev_features_t f = NETIF_F_SG;
+
+	if (hwf & OFNIC_F_TX_CSUM)
+		f |= NETIF_F_HW_CSUM;
+	if ((hwf & OFNIC_F_TSO) && (hwf & OFNIC_F_TX_CSUM))
+		f |= NETIF_F_TSO | NETIF_F_TSO6;
+	if (hwf & OFNIC_F_RX_CSUM)
+		f |= NETIF_F_RXCSUM;
+	if ((hwf & OFNIC_F_LRO) && (hwf & OFNIC_F_RX_CSUM))
+		f |= NETIF_F_GRO_HW;
+	if (hwf & OFNIC_F_RSS)
+		f |= NETIF_F_RXHASH;
+	netdev->hw_features = f;
+	netdev->features = f | NETIF_F_HIGHDMA;
+	netdev->vlan_features = f & ~NETIF_F_GRO_HW;
+	netif_set_tso_max_size(netdev, OFNIC_TX_MAX_PKT);
+	netif_set_tso_max_segs(netdev, OFNIC_TSO_MAX_SEGS);
+}
 
 struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 				      u32 max_qp)
@@ -305,8 +465,18 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 	priv->netdev = netdev;
 	priv->hw = hw;
 	priv->max_qp = max_qp;
-	/* One queue pair until the device spreads receive traffic (RSS). */
+	priv->features = readl(hw + OFNIC_REG_FEATURES);
+	/* Without RSS only queue pair 0 receives: use one. */
 	priv->num_qp = 1;
+	if (priv->features & OFNIC_F_RSS)
+		priv->num_qp = min_t(u32, max_qp,
+				     netif_get_num_default_rss_queues());
+	netdev_rss_key_fill(priv->rss_key, sizeof(priv->rss_key));
+	for (i = 0; i < OFNIC_RSS_RETA_SIZE; i++)
+		priv->rss_indir[i] = ethtool_rxfh_indir_default(i, priv->num_qp);
+	priv->rss_hash_types = OFNIC_RSS_HT_IPV4 | OFNIC_RSS_HT_IPV4_TCP |
+			       OFNIC_RSS_HT_IPV4_UDP | OFNIC_RSS_HT_IPV6 |
+			       OFNIC_RSS_HT_IPV6_TCP | OFNIC_RSS_HT_IPV6_UDP;
 	priv->tx_ring_size = OFNIC_DEF_RING;
 	priv->rx_ring_size = OFNIC_DEF_RING;
 	INIT_WORK(&priv->reset_work, ofnic_reset_task);
@@ -324,14 +494,15 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 		u64_stats_init(&qp->tx.syncp);
 		u64_stats_init(&qp->rx.syncp);
 		qp->irq = -1;
+		INIT_WORK(&qp->dim.work, ofnic_dim_work);
+		qp->dim.mode = DIM_CQ_PERIOD_MODE_START_FROM_EQE;
 	}
 
 	netdev->netdev_ops = &ofnic_netdev_ops;
 	netdev->stat_ops = &ofnic_stat_ops;
 	ofnic_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = OFNIC_TX_TIMEOUT;
-	netdev->hw_features = NETIF_F_SG;
-	netdev->features = NETIF_F_SG | NETIF_F_HIGHDMA;
+	ofnic_set_offload_features(netdev, priv->features);
 	netdev->min_mtu = ETH_MIN_MTU;
 	netdev->max_mtu = OFNIC_MAX_MTU;
 

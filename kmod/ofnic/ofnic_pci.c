@@ -72,7 +72,6 @@ static int ofnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	if (!netdev)
 		return -ENOMEM;
 	priv = netdev_priv(netdev);
-	priv->features = ofnic_rd(priv, OFNIC_REG_FEATURES);
 	pci_set_drvdata(pdev, priv);
 
 	/* One vector for the admin causes, one per queue pair. */

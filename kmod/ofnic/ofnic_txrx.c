@@ -8,7 +8,10 @@
 #include <linux/skbuff.h>
 #include <net/netdev_queues.h>
 #include <net/netdev_rx_queue.h>
+#include <net/gro.h>
+#include <net/ip6_checksum.h>
 #include <net/page_pool/helpers.h>
+#include <net/tcp.h>
 
 #include "ofnic.h"
 
@@ -79,6 +82,36 @@ static void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma,
 	desc->flags = cpu_to_le16(flags);
 }
 
+/* Fill the packet's first descriptor with its checksum/TSO request. */
+static void ofnic_tx_offload(struct ofnic_ring *ring, struct sk_buff *skb,
+			     struct ofnic_tx_desc *desc)
+{
+	u16 flags;
+
+	if (skb_is_gso(skb)) {
+		struct skb_shared_info *sh = skb_shinfo(skb);
+		u32 hdr = skb_tcp_all_headers(skb);
+
+		desc->mss = cpu_to_le16(sh->gso_size);
+		desc->hdr_len = cpu_to_le16(hdr);
+		flags = OFNIC_TXD_TSO;
+		u64_stats_update_begin(&ring->syncp);
+		ring->stats.gso_packets++;
+		ring->stats.gso_bytes += skb->len;
+		ring->stats.gso_wire_packets += sh->gso_segs;
+		ring->stats.gso_wire_bytes += skb->len + (sh->gso_segs - 1) * hdr;
+		u64_stats_update_end(&ring->syncp);
+	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		desc->csum_start = cpu_to_le16(skb_checksum_start_offset(skb));
+		desc->csum_offset = cpu_to_le16(skb->csum_offset);
+		flags = OFNIC_TXD_CSUM;
+		ofnic_stat_add(ring, &ring->stats.csum, 1);
+	} else {
+		return;
+	}
+	desc->flags |= cpu_to_le16(flags);
+}
+
 netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
@@ -136,6 +169,7 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		idx = ofnic_next(ring, idx);
 	}
 	ofnic_tx_desc(ring, last)->flags |= cpu_to_le16(OFNIC_TXD_EOP);
+	ofnic_tx_offload(ring, skb, ofnic_tx_desc(ring, first));
 
 	buf = &ring->tx_buf[first];
 	buf->skb = skb;
@@ -255,6 +289,9 @@ static void ofnic_rx_fill(struct ofnic_qp *qp)
 		memset(desc, 0, sizeof(*desc));
 		desc->addr = cpu_to_le64(page_pool_get_dma_addr(page) +
 					 OFNIC_RX_HEADROOM);
+		if (ring->hdr_buf)
+			desc->hdr_addr = cpu_to_le64(ring->hdr_dma +
+						     idx * OFNIC_HDR_BUF_LEN);
 		idx = ofnic_next(ring, idx);
 	}
 	if (idx == ring->next_to_use)
@@ -271,35 +308,158 @@ static void ofnic_rx_drop_partial(struct ofnic_qp *qp)
 	qp->rx_skb = NULL;
 }
 
+/* Start a frame from its first buffer: the page itself, or a copy of the
+ * headers the device split off (HDS) with the payload page as a fragment.
+ */
+static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
+				      struct page *page, u32 len)
+{
+	struct ofnic_ring *ring = &qp->rx;
+	u32 status = le32_to_cpu(qp->rx_first.status);
+	u32 hlen = le16_to_cpu(qp->rx_first.hdr_len);
+	struct sk_buff *skb;
+
+	if (!(status & OFNIC_RXS_HDS)) {
+		if (!len)
+			return NULL;
+		skb = napi_build_skb(page_address(page), PAGE_SIZE);
+		if (!skb)
+			return NULL;
+		skb_mark_for_recycle(skb);
+		skb_reserve(skb, OFNIC_RX_HEADROOM);
+		__skb_put(skb, len);
+		return skb;
+	}
+	if (!ring->hdr_buf || !hlen || hlen > OFNIC_HDR_BUF_LEN)
+		return NULL;
+	skb = napi_alloc_skb(&qp->napi, hlen);
+	if (!skb)
+		return NULL;
+	skb_mark_for_recycle(skb);
+	/* coherent memory: no sync needed */
+	skb_put_data(skb, ring->hdr_buf + idx * OFNIC_HDR_BUF_LEN, hlen);
+	if (len)
+		skb_add_rx_frag(skb, 0, page, OFNIC_RX_HEADROOM, len, PAGE_SIZE);
+	else
+		page_pool_put_full_page(qp->page_pool, page, true);
+	return skb;
+}
+
 /* Add one written-back buffer to the frame being assembled. */
-static bool ofnic_rx_add_buf(struct ofnic_qp *qp, struct page *page, u32 len)
+static bool ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
+			     u32 len)
 {
 	struct sk_buff *skb = qp->rx_skb;
 
 	if (!skb) {
-		skb = napi_build_skb(page_address(page), PAGE_SIZE);
-		if (!skb)
-			return false;
-		skb_mark_for_recycle(skb);
-		skb_reserve(skb, OFNIC_RX_HEADROOM);
-		__skb_put(skb, len);
-		qp->rx_skb = skb;
-		return true;
+		qp->rx_skb = ofnic_rx_first(qp, idx, page, len);
+		return !!qp->rx_skb;
 	}
-	if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
+	if (!len || skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
 		return false;
 	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
 			OFNIC_RX_HEADROOM, len, PAGE_SIZE);
 	return true;
 }
 
+/*
+ * A frame the device coalesced (LRO): make it look like one GRO built, so
+ * the stack can re-segment it (the device left the TCP checksum invalid).
+ */
+static bool ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb)
+{
+	u16 segs = le16_to_cpu(wb->lro_segs), mss = le16_to_cpu(wb->lro_mss);
+	struct tcphdr *th;
+	u32 thoff;
+
+	skb_reset_network_header(skb);
+	if (wb->ptype & OFNIC_PTYPE_IPV4) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			return false;
+		iph = ip_hdr(skb);
+		thoff = iph->ihl * 4;
+		if (!pskb_may_pull(skb, thoff + sizeof(*th)))
+			return false;
+		iph = ip_hdr(skb);
+		skb_set_transport_header(skb, thoff);
+		th = tcp_hdr(skb);
+		th->check = ~tcp_v4_check(skb->len - thoff, iph->saddr,
+					  iph->daddr, 0);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	} else {
+		const struct ipv6hdr *ip6;
+
+		thoff = sizeof(*ip6);
+		if (!pskb_may_pull(skb, thoff + sizeof(*th)))
+			return false;
+		ip6 = ipv6_hdr(skb);
+		skb_set_transport_header(skb, thoff);
+		th = tcp_hdr(skb);
+		th->check = ~tcp_v6_check(skb->len - thoff, &ip6->saddr,
+					  &ip6->daddr, 0);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
+	}
+	skb_shinfo(skb)->gso_size = mss;
+	NAPI_GRO_CB(skb)->count = segs;
+	tcp_gro_complete(skb);
+	return true;
+}
+
+/* Checksum, hash and coalescing results of the device, for the stack. */
+static void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
+			      struct ofnic_ring_stats *st)
+{
+	const struct ofnic_rx_wb *wb = &qp->rx_first;
+	netdev_features_t features = qp->priv->netdev->features;
+	u32 status = le32_to_cpu(wb->status);
+	u16 segs = le16_to_cpu(wb->lro_segs);
+
+	if ((features & NETIF_F_RXHASH) && (status & OFNIC_RXS_RSS)) {
+		bool l4 = wb->rss_type == OFNIC_RSS_TYPE_IPV4_TCP ||
+			  wb->rss_type == OFNIC_RSS_TYPE_IPV4_UDP ||
+			  wb->rss_type == OFNIC_RSS_TYPE_IPV6_TCP ||
+			  wb->rss_type == OFNIC_RSS_TYPE_IPV6_UDP;
+
+		skb_set_hash(skb, le32_to_cpu(wb->rss_hash),
+			     l4 ? PKT_HASH_TYPE_L4 : PKT_HASH_TYPE_L3);
+	}
+	if (status & OFNIC_RXS_HDS)
+		st->hds++;
+	if (!(features & NETIF_F_RXCSUM))
+		return;
+	if (status & (OFNIC_RXS_L3_BAD | OFNIC_RXS_L4_BAD)) {
+		st->csum_bad++;		/* the stack verifies and drops it */
+		return;
+	}
+	if (!(status & OFNIC_RXS_L4_OK)) {
+		st->csum_none++;
+		return;
+	}
+	st->csum++;
+	if ((status & OFNIC_RXS_LRO) && segs > 1 &&
+	    (wb->ptype & OFNIC_PTYPE_TCP) &&
+	    (wb->ptype & (OFNIC_PTYPE_IPV4 | OFNIC_PTYPE_IPV6)) &&
+	    ofnic_rx_lro(skb, wb)) {
+		st->gso_packets++;
+		st->gso_bytes += skb->len + ETH_HLEN;
+		st->gso_wire_packets += segs;
+		st->gso_wire_bytes += skb->len + ETH_HLEN +
+			(segs - 1) * (skb_tcp_all_headers(skb) + ETH_HLEN);
+		return;
+	}
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
 static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 {
 	struct ofnic_ring *ring = &qp->rx;
 	struct net_device *netdev = qp->priv->netdev;
-	unsigned int pkts = 0, bytes = 0;
+	struct ofnic_ring_stats st = {};
 
-	while (pkts < budget && ring->next_to_clean != ring->next_to_use) {
+	while (st.packets < budget &&
+	       ring->next_to_clean != ring->next_to_use) {
 		u32 idx = ring->next_to_clean;
 		struct ofnic_rx_wb *wb = ofnic_rx_wb(ring, idx);
 		u32 status = le32_to_cpu(READ_ONCE(wb->status));
@@ -310,18 +470,21 @@ static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 		if (!(status & OFNIC_RXS_DD))
 			break;
 		dma_rmb();
+		if (!qp->rx_skb)
+			qp->rx_first = *wb;
 		len = le16_to_cpu(wb->len);
 		page = ring->rx_page[idx];
 		ring->rx_page[idx] = NULL;
 		ring->next_to_clean = ofnic_next(ring, idx);
 
-		page_pool_dma_sync_for_cpu(qp->page_pool, page,
-					   OFNIC_RX_HEADROOM, len);
+		if (len)
+			page_pool_dma_sync_for_cpu(qp->page_pool, page,
+						   OFNIC_RX_HEADROOM, len);
 		if (IS_ERR(qp->rx_skb)) {
 			/* the rest of a frame being discarded */
 			page_pool_put_full_page(qp->page_pool, page, true);
-		} else if (unlikely(!len || len > OFNIC_RX_BUF_LEN ||
-				    !ofnic_rx_add_buf(qp, page, len))) {
+		} else if (unlikely(len > OFNIC_RX_BUF_LEN ||
+				    !ofnic_rx_add_buf(qp, idx, page, len))) {
 			page_pool_put_full_page(qp->page_pool, page, true);
 			ofnic_rx_drop_partial(qp);
 			qp->rx_skb = ERR_PTR(-EINVAL);	/* discard to EOP */
@@ -332,22 +495,34 @@ static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 		skb = qp->rx_skb;
 		qp->rx_skb = NULL;
 		if (IS_ERR(skb)) {
-			ofnic_stat_add(ring, &ring->stats.drops, 1);
+			st.drops++;
 			continue;
 		}
-		pkts++;
-		bytes += skb->len;
+		st.packets++;
+		st.bytes += skb->len;
 		skb->protocol = eth_type_trans(skb, netdev);
 		skb_record_rx_queue(skb, qp->idx);
+		ofnic_rx_offloads(qp, skb, &st);
 		napi_gro_receive(&qp->napi, skb);
 	}
-	if (pkts) {
+	if (st.packets || st.drops) {
+		struct ofnic_ring_stats *rs = &ring->stats;
+
 		u64_stats_update_begin(&ring->syncp);
-		ring->stats.packets += pkts;
-		ring->stats.bytes += bytes;
+		rs->packets += st.packets;
+		rs->bytes += st.bytes;
+		rs->drops += st.drops;
+		rs->csum += st.csum;
+		rs->csum_bad += st.csum_bad;
+		rs->csum_none += st.csum_none;
+		rs->gso_packets += st.gso_packets;
+		rs->gso_bytes += st.gso_bytes;
+		rs->gso_wire_packets += st.gso_wire_packets;
+		rs->gso_wire_bytes += st.gso_wire_bytes;
+		rs->hds += st.hds;
 		u64_stats_update_end(&ring->syncp);
 	}
-	return pkts;
+	return st.packets;
 }
 
 static void ofnic_rx_flush(struct ofnic_qp *qp)
@@ -381,9 +556,50 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	/* No buffer could be posted at all: keep polling until memory returns. */
 	if (qp->rx.next_to_use == qp->rx.next_to_clean)
 		return budget;
-	if (done < budget && napi_complete_done(napi, done))
+	if (done < budget && napi_complete_done(napi, done)) {
+		if (qp->priv->itr.adaptive_rx) {
+			struct dim_sample sample;
+
+			dim_update_sample(qp->irq_events, qp->rx.stats.packets,
+					  qp->rx.stats.bytes, &sample);
+			net_dim(&qp->dim, sample);
+		}
 		writel(1, qp->regs + OFNIC_QP_INT_ARM);
+	}
 	return done;
+}
+
+static u32 ofnic_itr_val(u32 usecs, u32 frames)
+{
+	return usecs | frames << OFNIC_ITR_FRAMES_SHIFT;
+}
+
+/* Program the queue pair's interrupt moderation from the ethtool settings. */
+void ofnic_qp_set_itr(struct ofnic_qp *qp)
+{
+	struct ofnic_priv *priv = qp->priv;
+
+	if (!(priv->features & OFNIC_F_ITR))
+		return;
+	writel(ofnic_itr_val(priv->itr.tx_usecs, priv->itr.tx_frames),
+	       qp->regs + OFNIC_QP_ITR_TX);
+	if (!priv->itr.adaptive_rx)
+		writel(ofnic_itr_val(priv->itr.rx_usecs, priv->itr.rx_frames),
+		       qp->regs + OFNIC_QP_ITR_RX);
+}
+
+/* net_dim picked a new RX moderation profile for this queue pair. */
+void ofnic_dim_work(struct work_struct *work)
+{
+	struct dim *dim = container_of(work, struct dim, work);
+	struct ofnic_qp *qp = container_of(dim, struct ofnic_qp, dim);
+	struct dim_cq_moder m = net_dim_get_rx_moderation(dim->mode,
+							   dim->profile_ix);
+
+	writel(ofnic_itr_val(min_t(u32, m.usec, OFNIC_ITR_MAX),
+			     min_t(u32, m.pkts, OFNIC_ITR_MAX)),
+	       qp->regs + OFNIC_QP_ITR_RX);
+	dim->state = DIM_START_MEASURE;
 }
 
 irqreturn_t ofnic_qp_irq(int irq, void *data)
@@ -391,6 +607,7 @@ irqreturn_t ofnic_qp_irq(int irq, void *data)
 	struct ofnic_qp *qp = data;
 
 	/* The vector masked itself; ofnic_poll() re-arms it when done. */
+	qp->irq_events++;
 	napi_schedule_irqoff(&qp->napi);
 	return IRQ_HANDLED;
 }
@@ -418,8 +635,20 @@ static int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring,
 	return 0;
 }
 
+static int ofnic_ring_alloc_hdr(struct ofnic_qp *qp, struct ofnic_ring *ring)
+{
+	ring->hdr_buf = dma_alloc_coherent(ofnic_dev(qp),
+					   ring->size * OFNIC_HDR_BUF_LEN,
+					   &ring->hdr_dma, GFP_KERNEL);
+	return ring->hdr_buf ? 0 : -ENOMEM;
+}
+
 static void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
 {
+	if (ring->hdr_buf)
+		dma_free_coherent(ofnic_dev(qp), ring->size * OFNIC_HDR_BUF_LEN,
+				  ring->hdr_buf, ring->hdr_dma);
+	ring->hdr_buf = NULL;
 	if (!ring->desc)
 		return;
 	kvfree(ring->tx_buf);
@@ -439,7 +668,8 @@ static void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
 	writel(ring->size, ring->regs + OFNIC_Q_SIZE);
 	if (rx) {
 		writel(OFNIC_RX_BUF_LEN, ring->regs + OFNIC_Q_BUF_SIZE);
-		writel(0, ring->regs + OFNIC_Q_HDR_SIZE);
+		writel(ring->hdr_buf ? OFNIC_HDR_BUF_LEN : 0,
+		       ring->regs + OFNIC_Q_HDR_SIZE);
 	}
 	writel(OFNIC_QC_ENABLE, ring->regs + OFNIC_Q_CTRL);
 }
@@ -474,6 +704,11 @@ int ofnic_qp_alloc(struct ofnic_qp *qp)
 			       sizeof(struct page *));
 	if (err)
 		goto err_tx;
+	if (priv->hds) {
+		err = ofnic_ring_alloc_hdr(qp, &qp->rx);
+		if (err)
+			goto err_rx;
+	}
 	qp->page_pool = page_pool_create(&pp);
 	if (IS_ERR(qp->page_pool)) {
 		err = PTR_ERR(qp->page_pool);
@@ -508,6 +743,7 @@ void ofnic_qp_start(struct ofnic_qp *qp)
 
 	ofnic_ring_hw_start(&qp->tx, false);
 	ofnic_ring_hw_start(&qp->rx, true);
+	ofnic_qp_set_itr(qp);
 	/* NAPI is off: nothing else touches the page_pool's cache. */
 	ofnic_rx_fill(qp);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, &qp->napi);
@@ -533,6 +769,7 @@ void ofnic_qp_stop(struct ofnic_qp *qp)
 	netif_tx_stop_queue(txq);
 	__netif_tx_unlock_bh(txq);
 	napi_disable(&qp->napi);
+	cancel_work_sync(&qp->dim.work);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, NULL);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_TX, NULL);
 	/* After these writes the device does not touch the rings any more. */
