@@ -42,11 +42,12 @@ check: all
 selftests: all
 	@selftests/run
 
+# The offload comparison table (and plot); bench also records it in docs/.
 demo: all
-	@scripts/demo
+	@scripts/bench
 
 bench: all
-	@scripts/demo
+	@scripts/bench --doc
 
 checkpatch: setup
 	@scripts/checkpatch

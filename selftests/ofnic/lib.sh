@@ -9,6 +9,10 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 OFNIC_KO=${OFNIC_KO:-kmod/ofnic/ofnic.ko}
+# Debian 13's ethtool (tcp-data-split, --json -c/-g/-x), unpacked by
+# scripts/ethtool-trixie; Debian 12's 6.1 otherwise.
+ETHTOOL=build/ethtool-trixie/root/usr/sbin/ethtool
+[ -x "$ETHTOOL" ] || ETHTOOL=ethtool
 LOCAL_IP=10.77.0.1
 PEER_IP=10.77.0.2
 LOCAL_IP6=fd77::1
@@ -81,15 +85,32 @@ wait_for() {
 	return 1
 }
 
+# The netdevs backed by a device, of any NIC model (baselines), by name.
+pci_ifaces() {
+	local d
+	for d in /sys/class/net/*; do
+		[ -e "$d/device" ] && basename "$d"
+	done
+}
+
 # setup_pair: load the driver, put the second port in netns "peer", address
 # both, wait for carrier. Sets LOCAL_IF and PEER_IF.
 setup_pair() {
-	local ifs
 	load_ofnic || die "insmod failed"
 	wait_for '[ "$(ofnic_ifaces | wc -l)" -ge 2 ]' 5 || die "two ofnic ports expected"
-	ifs=($(ofnic_ifaces))
-	LOCAL_IF=${ifs[0]}
-	PEER_IF=${ifs[1]}
+	pair_up $(ofnic_ifaces)
+}
+
+# setup_pair_any: the same for whatever two NICs the VM has (qemu/vm-run
+# --nic virtio-net-pci|e1000e loads their driver).
+setup_pair_any() {
+	wait_for '[ "$(pci_ifaces | wc -l)" -ge 2 ]' 5 || die "two NICs expected"
+	pair_up $(pci_ifaces)
+}
+
+pair_up() {	# pair_up LOCAL PEER
+	LOCAL_IF=$1
+	PEER_IF=$2
 	ip netns del peer 2>/dev/null
 	ip netns add peer
 	ip link set "$PEER_IF" netns peer
