@@ -82,6 +82,18 @@ static void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma,
 	desc->flags = cpu_to_le16(flags);
 }
 
+/* Record one mapped buffer of a packet and describe it to the device. */
+static void ofnic_tx_post_buf(struct ofnic_ring *ring, u32 idx, dma_addr_t dma,
+			      u32 len, bool page)
+{
+	struct ofnic_tx_buf *buf = &ring->tx_buf[idx];
+
+	buf->dma = dma;
+	buf->len = len;
+	buf->mapped_page = page;
+	ofnic_tx_desc_set(ring, idx, dma, len, 0);
+}
+
 /* Fill the packet's first descriptor with its checksum/TSO request. */
 static void ofnic_tx_offload(struct ofnic_ring *ring, struct sk_buff *skb,
 			     struct ofnic_tx_desc *desc)
@@ -145,11 +157,7 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 				     DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto drop;
-		buf = &ring->tx_buf[idx];
-		buf->dma = dma;
-		buf->len = skb_headlen(skb);
-		buf->mapped_page = 0;
-		ofnic_tx_desc_set(ring, idx, dma, buf->len, 0);
+		ofnic_tx_post_buf(ring, idx, dma, skb_headlen(skb), false);
 		last = idx;
 		idx = ofnic_next(ring, idx);
 	}
@@ -160,11 +168,7 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 				       DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unwind;
-		buf = &ring->tx_buf[idx];
-		buf->dma = dma;
-		buf->len = skb_frag_size(frag);
-		buf->mapped_page = 1;
-		ofnic_tx_desc_set(ring, idx, dma, buf->len, 0);
+		ofnic_tx_post_buf(ring, idx, dma, skb_frag_size(frag), true);
 		last = idx;
 		idx = ofnic_next(ring, idx);
 	}
