@@ -1,8 +1,10 @@
 /*
  * ofnic: a multi-queue offload NIC for studying how drivers and NICs cooperate.
  *
- * The hardware interface (registers, descriptors, interrupt rules) is defined in
- * ofnic_hw.h, shared with the Linux driver, and described in docs/hw-spec.md.
+ * The hardware interface (registers, descriptors, interrupt rules) is
+ * defined in ofnic_hw.h, shared with the Linux driver, and described in
+ * docs/hw-spec.md. This file holds the registers, interrupts (with
+ * moderation) and PCI glue; ofnic_tx.c and ofnic_rx.c the data paths.
  *
  * Every value the guest supplies (ring bases and sizes, tail indices,
  * descriptor addresses and lengths) is validated. A bad one halts the ring it
@@ -28,67 +30,7 @@
 #include "qom/object.h"
 #include "sysemu/dma.h"
 
-#include "ofnic_hw.h"
-
-#define TYPE_OFNIC "ofnic"
-OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
-
-/* Largest frame the device assembles from TX descriptors (and receives). */
-#define OFNIC_FRAME_BUF (OFNIC_TX_MAX_PKT + 64)
-/* Packets one TX bottom-half run may send before yielding to the main loop. */
-#define OFNIC_TX_BUDGET 256
-
-typedef struct OfnicRing {
-    uint64_t base;
-    uint32_t size;
-    uint32_t ctrl;
-    uint32_t head;
-    uint32_t tail;
-    uint32_t status;
-    uint32_t buf_size;
-    uint32_t hdr_size;
-    uint32_t errors;
-    uint32_t drops;
-} OfnicRing;
-
-typedef struct OfnicQP {
-    OfnicState *s;
-    unsigned int idx;
-    OfnicRing tx;
-    OfnicRing rx;
-    uint32_t itr;
-    bool armed;
-    bool pending;
-    bool tx_waiting;        /* a sent frame is queued in the peer: backpressure */
-    QEMUBH *tx_bh;
-} OfnicQP;
-
-struct OfnicState {
-    PCIDevice parent_obj;
-
-    MemoryRegion mmio;
-    NICState *nic;
-    NICConf conf;
-    uint32_t num_qp;        /* property "queues" */
-
-    uint32_t ctrl;
-    uint32_t rx_ctrl;
-    uint32_t max_frame;
-    uint32_t int_cause;
-    uint32_t int_mask;
-    bool admin_armed;
-    bool link_down;         /* link state last reported (INT_LINK) */
-    uint32_t err_count;
-    uint32_t err_last;
-    uint32_t rss_hash_types;
-    uint8_t mac[ETH_ALEN];
-    uint32_t rss_key[OFNIC_RSS_KEY_LEN / 4];
-    uint32_t rss_reta[OFNIC_RSS_RETA_SIZE / 4];
-    uint64_t stats[OFNIC_NUM_STATS];
-
-    OfnicQP qp[OFNIC_MAX_QP];
-    uint8_t *frame;         /* TX gather buffer */
-};
+#include "ofnic_int.h"
 
 /* ---- interrupts ---------------------------------------------------------- */
 
@@ -111,46 +53,85 @@ static void ofnic_admin_raise(OfnicState *s, uint32_t cause)
     ofnic_admin_update(s);
 }
 
-static void ofnic_qp_notify(OfnicQP *qp)
+/* Send the pair's message if one is due and the vector is armed. */
+static void ofnic_qp_try_send(OfnicQP *qp)
 {
     PCIDevice *d = PCI_DEVICE(qp->s);
 
-    qp->pending = true;
-    if (qp->armed && msix_enabled(d)) {
+    if (qp->pending && qp->armed && msix_enabled(d)) {
         qp->armed = false;
         qp->pending = false;
         msix_notify(d, OFNIC_MSIX_QP(qp->idx));
     }
 }
 
+/*
+ * Interrupt moderation of one direction: its events become a due message
+ * once `frames` of them are counted or `usecs` have passed since the first
+ * one; 0/0 or frames = 1 means at once. A value 0 disables that criterion.
+ */
+static void ofnic_itr_check(OfnicQP *qp, int dir)
+{
+    OfnicItr *it = &qp->itr[dir];
+    uint32_t usecs = it->reg & OFNIC_ITR_USECS_MASK;
+    uint32_t frames = it->reg >> OFNIC_ITR_FRAMES_SHIFT;
+    bool due;
+
+    if (!it->count) {
+        return;
+    }
+    if (frames == 1 || (frames == 0 && usecs == 0)) {
+        due = true;
+    } else {
+        due = (frames && it->count >= frames) ||
+              (usecs && qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >=
+                        it->first_ns + (int64_t)usecs * SCALE_US);
+    }
+    if (!due) {
+        if (usecs) {
+            timer_mod(it->timer, it->first_ns + (int64_t)usecs * SCALE_US);
+        } else {
+            timer_del(it->timer);
+        }
+        return;
+    }
+    it->count = 0;
+    timer_del(it->timer);
+    qp->pending = true;
+    ofnic_qp_try_send(qp);
+}
+
+void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n)
+{
+    OfnicItr *it = &qp->itr[dir];
+
+    if (!it->count) {
+        it->first_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
+    it->count = MIN((uint64_t)it->count + n, UINT32_MAX);
+    ofnic_itr_check(qp, dir);
+}
+
+static void ofnic_qp_timer_cb(void *opaque)
+{
+    OfnicQP *qp = opaque;
+
+    /* Interrupts and DMA run from a BH guarded against MMIO re-entrancy. */
+    qemu_bh_schedule(qp->timer_bh);
+}
+
+static void ofnic_qp_timer_bh(void *opaque)
+{
+    OfnicQP *qp = opaque;
+
+    ofnic_itr_check(qp, OFNIC_ITR_DIR_TX);
+    ofnic_itr_check(qp, OFNIC_ITR_DIR_RX);
+    ofnic_lro_timer_work(qp);
+}
+
 /* ---- rings --------------------------------------------------------------- */
 
-static bool ofnic_dma_ok(OfnicState *s)
-{
-    PCIDevice *d = PCI_DEVICE(s);
-
-    return (s->ctrl & OFNIC_CTRL_ENABLE) &&
-           (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER);
-}
-
-static bool ofnic_ring_ready(OfnicState *s, OfnicRing *r)
-{
-    return ofnic_dma_ok(s) && (r->status & OFNIC_QS_ENABLED) &&
-           !(r->status & OFNIC_QS_ERROR);
-}
-
-static uint32_t ofnic_ring_avail(OfnicRing *r)
-{
-    return (r->tail - r->head) & (r->size - 1);
-}
-
-static hwaddr ofnic_desc_addr(OfnicRing *r, uint32_t i)
-{
-    return r->base + (hwaddr)i * OFNIC_DESC_SIZE;
-}
-
-static void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code,
-                            const char *what)
+void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what)
 {
     OfnicState *s = qp->s;
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
@@ -189,284 +170,15 @@ static bool ofnic_ring_config_ok(OfnicRing *r, bool rx)
                r->buf_size > OFNIC_RX_BUF_MAX)) {
         return false;
     }
+    if (rx && r->hdr_size && (r->hdr_size < OFNIC_HDR_BUF_MIN ||
+                              r->hdr_size > OFNIC_HDR_BUF_MAX)) {
+        return false;
+    }
     /* SIZE may have shrunk since the indices were set: no stale index. */
     if (r->head >= r->size || r->tail >= r->size) {
         return false;
     }
     return true;
-}
-
-/* ---- transmit ------------------------------------------------------------ */
-
-static void ofnic_tx_sent(NetClientState *nc, ssize_t len)
-{
-    OfnicState *s = qemu_get_nic_opaque(nc);
-    unsigned int i;
-
-    for (i = 0; i < s->num_qp; i++) {
-        if (s->qp[i].tx_waiting) {
-            s->qp[i].tx_waiting = false;
-            qemu_bh_schedule(s->qp[i].tx_bh);
-        }
-    }
-}
-
-enum ofnic_tx_result {
-    OFNIC_TX_DONE,          /* a packet was consumed (sent or dropped) */
-    OFNIC_TX_INCOMPLETE,    /* no EOP before the tail yet */
-    OFNIC_TX_HALTED,        /* the ring hit an error */
-};
-
-/*
- * Gather the packet starting at the ring's head, send it and write back DD.
- */
-static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
-{
-    OfnicState *s = qp->s;
-    PCIDevice *d = PCI_DEVICE(s);
-    OfnicRing *r = &qp->tx;
-    uint32_t avail = ofnic_ring_avail(r);
-    uint32_t i = r->head, n = 0, flags = 0, first_flags = 0;
-    size_t len = 0;
-    struct ofnic_tx_desc desc;
-    uint16_t status = OFNIC_TXS_DD;
-    struct iovec iov;
-
-    while (!(flags & OFNIC_TXD_EOP)) {
-        uint32_t blen;
-        uint64_t addr;
-
-        if (n == avail) {
-            return OFNIC_TX_INCOMPLETE;
-        }
-        if (n == OFNIC_TX_MAX_DESC_PER_PKT) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_PKT_LEN,
-                            "too many descriptors in one packet");
-            return OFNIC_TX_HALTED;
-        }
-        if (pci_dma_read(d, ofnic_desc_addr(r, i), &desc, sizeof(desc))) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_DESC_DMA,
-                            "descriptor read failed");
-            return OFNIC_TX_HALTED;
-        }
-        addr = le64_to_cpu(desc.addr);
-        blen = le16_to_cpu(desc.len);
-        flags = le16_to_cpu(desc.flags);
-        if (n == 0) {
-            first_flags = flags;
-        }
-        if (blen == 0) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_LEN,
-                            "zero-length buffer");
-            return OFNIC_TX_HALTED;
-        }
-        if (len + blen > OFNIC_TX_MAX_PKT) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_PKT_LEN, "packet too long");
-            return OFNIC_TX_HALTED;
-        }
-        if (pci_dma_read(d, addr, s->frame + len, blen)) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA,
-                            "buffer read failed");
-            return OFNIC_TX_HALTED;
-        }
-        len += blen;
-        n++;
-        i = (i + 1) & (r->size - 1);
-    }
-
-    if (first_flags & (OFNIC_TXD_CSUM | OFNIC_TXD_TSO)) {
-        /* Offloads this device does not advertise (OFNIC_REG_FEATURES). */
-        status |= OFNIC_TXS_ERR;
-    } else if (len < ETH_HLEN) {
-        status |= OFNIC_TXS_ERR;
-    }
-
-    if (status & OFNIC_TXS_ERR) {
-        s->stats[OFNIC_STAT_TX_ERRORS]++;
-    } else {
-        iov.iov_base = s->frame;
-        iov.iov_len = len;
-        s->stats[OFNIC_STAT_TX_PKTS]++;
-        s->stats[OFNIC_STAT_TX_BYTES] += len;
-        if (qemu_sendv_packet_async(qemu_get_queue(s->nic), &iov, 1,
-                                    ofnic_tx_sent) == 0) {
-            /* The peer queued a copy; stop until it drains. */
-            qp->tx_waiting = true;
-        }
-    }
-
-    /* i is the descriptor after EOP: write DD into the EOP descriptor. */
-    i = (i - 1) & (r->size - 1);
-    if (stw_le_pci_dma(d, ofnic_desc_addr(r, i) +
-                       offsetof(struct ofnic_tx_desc, status),
-                       status, MEMTXATTRS_UNSPECIFIED)) {
-        ofnic_ring_fail(qp, false, OFNIC_ERR_DESC_DMA,
-                        "descriptor write-back failed");
-        return OFNIC_TX_HALTED;
-    }
-    r->head = (i + 1) & (r->size - 1);
-    return OFNIC_TX_DONE;
-}
-
-static void ofnic_tx_bh(void *opaque)
-{
-    OfnicQP *qp = opaque;
-    OfnicState *s = qp->s;
-    unsigned int sent = 0;
-
-    while (ofnic_ring_ready(s, &qp->tx) && !qp->tx_waiting &&
-           qp->tx.head != qp->tx.tail) {
-        if (sent == OFNIC_TX_BUDGET) {
-            qemu_bh_schedule(qp->tx_bh);
-            break;
-        }
-        if (ofnic_tx_one(qp) != OFNIC_TX_DONE) {
-            break;
-        }
-        sent++;
-    }
-    if (sent) {
-        ofnic_qp_notify(qp);
-    }
-}
-
-/* ---- receive ------------------------------------------------------------- */
-
-static OfnicQP *ofnic_rx_queue(OfnicState *s)
-{
-    return &s->qp[0];
-}
-
-static bool ofnic_can_receive(NetClientState *nc)
-{
-    OfnicState *s = qemu_get_nic_opaque(nc);
-    OfnicQP *qp = ofnic_rx_queue(s);
-
-    return ofnic_ring_ready(s, &qp->rx) && ofnic_ring_avail(&qp->rx) > 0;
-}
-
-static bool ofnic_rx_accept(OfnicState *s, const uint8_t *dst)
-{
-    if (s->rx_ctrl & OFNIC_RXC_PROMISC) {
-        return true;
-    }
-    if (is_multicast_ether_addr(dst)) {
-        return true;    /* includes broadcast: there is no multicast filter */
-    }
-    return !memcmp(dst, s->mac, ETH_ALEN);
-}
-
-/* Write len bytes of an iovec, starting at byte off, to guest address addr. */
-static MemTxResult ofnic_dma_write_iov(PCIDevice *d, dma_addr_t addr,
-                                       const struct iovec *iov, int iovcnt,
-                                       size_t off, size_t len)
-{
-    MemTxResult res = MEMTX_OK;
-    int i;
-
-    for (i = 0; i < iovcnt && len; i++) {
-        size_t n;
-
-        if (off >= iov[i].iov_len) {
-            off -= iov[i].iov_len;
-            continue;
-        }
-        n = MIN(iov[i].iov_len - off, len);
-        res |= pci_dma_write(d, addr, (uint8_t *)iov[i].iov_base + off, n);
-        addr += n;
-        len -= n;
-        off = 0;
-    }
-    return res;
-}
-
-static ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
-                                 int iovcnt)
-{
-    OfnicState *s = qemu_get_nic_opaque(nc);
-    PCIDevice *d = PCI_DEVICE(s);
-    size_t size = iov_size(iov, iovcnt);
-    OfnicQP *qp = ofnic_rx_queue(s);
-    OfnicRing *r = &qp->rx;
-    uint8_t dst[ETH_ALEN];
-    uint32_t need, n, first = r->head;
-    size_t off = 0;
-
-    if (!ofnic_ring_ready(s, r)) {
-        return size;    /* not receiving: the frame is lost on the wire */
-    }
-    if (size < ETH_HLEN) {
-        return size;
-    }
-    iov_to_buf(iov, iovcnt, 0, dst, sizeof(dst));
-    if (!ofnic_rx_accept(s, dst)) {
-        s->stats[OFNIC_STAT_RX_FILTERED]++;
-        return size;
-    }
-    if (size > s->max_frame) {
-        s->stats[OFNIC_STAT_RX_OVERSIZE]++;
-        return size;
-    }
-    need = DIV_ROUND_UP(size, r->buf_size);
-    if (need > OFNIC_RX_MAX_DESC_PER_PKT) {
-        s->stats[OFNIC_STAT_RX_OVERSIZE]++;
-        return size;
-    }
-    if (ofnic_ring_avail(r) < need) {
-        return 0;       /* hold it until the driver posts buffers */
-    }
-
-    for (n = 0; n < need; n++) {
-        uint32_t i = (first + n) & (r->size - 1);
-        hwaddr da = ofnic_desc_addr(r, i);
-        size_t chunk = MIN(size - off, r->buf_size);
-        struct ofnic_rx_wb wb = { 0 };
-        uint64_t addr;
-
-        if (ldq_le_pci_dma(d, da, &addr, MEMTXATTRS_UNSPECIFIED)) {
-            ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
-                            "descriptor read failed");
-            return size;
-        }
-        if (ofnic_dma_write_iov(d, addr, iov, iovcnt, off, chunk)) {
-            ofnic_ring_fail(qp, true, OFNIC_ERR_BUF_DMA,
-                            "buffer write failed");
-            return size;
-        }
-        off += chunk;
-        wb.len = cpu_to_le16(chunk);
-        /* The first descriptor's status is written last, below. */
-        if (n) {
-            wb.status = cpu_to_le32(OFNIC_RXS_DD |
-                                    (n == need - 1 ? OFNIC_RXS_EOP : 0));
-        }
-        if (pci_dma_write(d, da, &wb, sizeof(wb))) {
-            ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
-                            "descriptor write-back failed");
-            return size;
-        }
-    }
-    smp_wmb();
-    if (stl_le_pci_dma(d, ofnic_desc_addr(r, first) +
-                       offsetof(struct ofnic_rx_wb, status),
-                       OFNIC_RXS_DD | (need == 1 ? OFNIC_RXS_EOP : 0),
-                       MEMTXATTRS_UNSPECIFIED)) {
-        ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
-                        "descriptor write-back failed");
-        return size;
-    }
-    r->head = (first + need) & (r->size - 1);
-    s->stats[OFNIC_STAT_RX_PKTS]++;
-    s->stats[OFNIC_STAT_RX_BYTES] += size;
-    ofnic_qp_notify(qp);
-    return size;
-}
-
-static void ofnic_rx_kick(OfnicState *s)
-{
-    if (ofnic_can_receive(qemu_get_queue(s->nic))) {
-        qemu_flush_queued_packets(qemu_get_queue(s->nic));
-    }
 }
 
 static void ofnic_set_link_status(NetClientState *nc)
@@ -495,6 +207,9 @@ static void ofnic_reset_state(OfnicState *s)
     s->err_count = 0;
     s->err_last = 0;
     s->rss_hash_types = 0;
+    s->lro_max_len = OFNIC_LRO_MAX_LEN_DEF;
+    s->lro_max_segs = OFNIC_LRO_MAX_SEGS_DEF;
+    s->lro_timeout = OFNIC_LRO_TIMEOUT_DEF;
     memcpy(s->mac, s->conf.macaddr.a, ETH_ALEN);
     memset(s->rss_key, 0, sizeof(s->rss_key));
     memset(s->rss_reta, 0, sizeof(s->rss_reta));
@@ -505,9 +220,19 @@ static void ofnic_reset_state(OfnicState *s)
         if (qp->tx_bh) {
             qemu_bh_cancel(qp->tx_bh);
         }
+        if (qp->timer_bh) {
+            qemu_bh_cancel(qp->timer_bh);
+        }
         memset(&qp->tx, 0, sizeof(qp->tx));
         memset(&qp->rx, 0, sizeof(qp->rx));
-        qp->itr = 0;
+        for (int dir = 0; dir < 2; dir++) {
+            qp->itr[dir].reg = 0;
+            qp->itr[dir].count = 0;
+            if (qp->itr[dir].timer) {
+                timer_del(qp->itr[dir].timer);
+            }
+        }
+        ofnic_lro_discard(qp);
         qp->armed = true;
         qp->pending = false;
         qp->tx_waiting = false;
@@ -547,7 +272,8 @@ static uint32_t ofnic_status(OfnicState *s)
 
 static uint32_t ofnic_features(void)
 {
-    return 0;
+    return OFNIC_F_TX_CSUM | OFNIC_F_RX_CSUM | OFNIC_F_TSO | OFNIC_F_LRO |
+           OFNIC_F_HDS | OFNIC_F_RSS | OFNIC_F_ITR;
 }
 
 static uint64_t ofnic_ring_read(OfnicRing *r, hwaddr off)
@@ -588,7 +314,10 @@ static uint64_t ofnic_qp_read(OfnicQP *qp, hwaddr off)
         return ofnic_ring_read(&qp->rx, off - OFNIC_QP_RX);
     }
     if (off == OFNIC_QP_ITR_RX) {
-        return qp->itr;
+        return qp->itr[OFNIC_ITR_DIR_RX].reg;
+    }
+    if (off == OFNIC_QP_ITR_TX) {
+        return qp->itr[OFNIC_ITR_DIR_TX].reg;
     }
     return 0;
 }
@@ -647,10 +376,33 @@ static uint64_t ofnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return s->err_last;
     case OFNIC_REG_RSS_HASH_TYPES:
         return s->rss_hash_types;
+    case OFNIC_REG_LRO_MAX_LEN:
+        return s->lro_max_len;
+    case OFNIC_REG_LRO_MAX_SEGS:
+        return s->lro_max_segs;
+    case OFNIC_REG_LRO_TIMEOUT:
+        return s->lro_timeout;
     }
     qemu_log_mask(LOG_GUEST_ERROR, "ofnic: read of unknown register 0x%"
                   HWADDR_PRIx "\n", addr);
     return 0;
+}
+
+/*
+ * A ring that stops receiving ends its queue's coalescing context: written
+ * if it can be (disable), else dropped and counted like a frame for a
+ * disabled ring.
+ */
+static void ofnic_lro_end(OfnicQP *qp, bool write)
+{
+    if (write) {
+        ofnic_lro_flush(qp);
+    }
+    if (qp->lro.active || qp->lro.closed) {
+        ofnic_lro_discard(qp);
+        qp->rx.drops++;
+        qp->s->stats[OFNIC_STAT_RX_NO_BUF]++;
+    }
 }
 
 static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
@@ -658,6 +410,9 @@ static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
 
     if (val & OFNIC_QC_RESET) {
+        if (rx) {
+            ofnic_lro_end(qp, false);
+        }
         ofnic_ring_reset(r);
         if (!rx) {
             qemu_bh_cancel(qp->tx_bh);
@@ -668,6 +423,9 @@ static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
     }
     r->ctrl = val & OFNIC_QC_ENABLE;
     if (!(val & OFNIC_QC_ENABLE)) {
+        if (rx && (r->status & OFNIC_QS_ENABLED)) {
+            ofnic_lro_end(qp, true);
+        }
         r->status &= ~OFNIC_QS_ENABLED;
         return;
     }
@@ -748,12 +506,14 @@ static void ofnic_qp_write(OfnicQP *qp, hwaddr off, uint32_t val)
     } else if (off == OFNIC_QP_INT_ARM) {
         if (val & 1) {
             qp->armed = true;
-            if (qp->pending) {
-                ofnic_qp_notify(qp);
-            }
+            ofnic_qp_try_send(qp);
         }
-    } else if (off == OFNIC_QP_ITR_RX) {
-        qp->itr = val & 0xffff;
+    } else if (off == OFNIC_QP_ITR_RX || off == OFNIC_QP_ITR_TX) {
+        int dir = off == OFNIC_QP_ITR_RX ? OFNIC_ITR_DIR_RX : OFNIC_ITR_DIR_TX;
+
+        /* The new setting applies to the events already counted too. */
+        qp->itr[dir].reg = val;
+        ofnic_itr_check(qp, dir);
     }
 }
 
@@ -804,7 +564,15 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         s->max_frame = MIN(MAX(val, ETH_ZLEN), OFNIC_FRAME_BUF);
         return;
     case OFNIC_REG_RX_CTRL:
-        s->rx_ctrl = val & OFNIC_RXC_PROMISC;
+        val &= OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO |
+               OFNIC_RXC_HDS | OFNIC_RXC_RSS;
+        if (val != s->rx_ctrl) {
+            /* Coalesced frames are written under the settings they met. */
+            for (i = 0; i < s->num_qp; i++) {
+                ofnic_lro_flush(&s->qp[i]);
+            }
+            s->rx_ctrl = val;
+        }
         return;
     case OFNIC_REG_INT_CAUSE:
         s->int_cause &= ~val;
@@ -821,6 +589,18 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     case OFNIC_REG_RSS_HASH_TYPES:
         s->rss_hash_types = val;
+        return;
+    case OFNIC_REG_LRO_MAX_LEN:
+        s->lro_max_len = MIN(MAX(val, OFNIC_LRO_MAX_LEN_MIN),
+                             OFNIC_LRO_MAX_LEN_MAX);
+        return;
+    case OFNIC_REG_LRO_MAX_SEGS:
+        s->lro_max_segs = MIN(MAX(val, OFNIC_LRO_MAX_SEGS_MIN),
+                              OFNIC_LRO_MAX_SEGS_MAX);
+        return;
+    case OFNIC_REG_LRO_TIMEOUT:
+        s->lro_timeout = MIN(MAX(val, OFNIC_LRO_TIMEOUT_MIN),
+                             OFNIC_LRO_TIMEOUT_MAX);
         return;
     }
     qemu_log_mask(LOG_GUEST_ERROR, "ofnic: write to read-only or unknown "
@@ -893,12 +673,22 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
     }
 
     s->frame = g_malloc(OFNIC_FRAME_BUF);
+    s->seg = g_malloc(OFNIC_FRAME_BUF);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
-        s->qp[i].s = s;
-        s->qp[i].idx = i;
-        s->qp[i].tx_bh = qemu_bh_new_guarded(ofnic_tx_bh, &s->qp[i],
-                                             &dev->mem_reentrancy_guard);
+        OfnicQP *qp = &s->qp[i];
+
+        qp->s = s;
+        qp->idx = i;
+        qp->tx_bh = qemu_bh_new_guarded(ofnic_tx_bh, qp,
+                                        &dev->mem_reentrancy_guard);
+        qp->timer_bh = qemu_bh_new_guarded(ofnic_qp_timer_bh, qp,
+                                           &dev->mem_reentrancy_guard);
+        qp->itr[OFNIC_ITR_DIR_TX].timer =
+            timer_new_ns(QEMU_CLOCK_VIRTUAL, ofnic_qp_timer_cb, qp);
+        qp->itr[OFNIC_ITR_DIR_RX].timer =
+            timer_new_ns(QEMU_CLOCK_VIRTUAL, ofnic_qp_timer_cb, qp);
     }
+    ofnic_rx_init(s);
 
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
     s->nic = qemu_new_nic(&ofnic_net_info, &s->conf,
@@ -915,12 +705,22 @@ static void ofnic_exit(PCIDevice *d)
     unsigned int i;
 
     for (i = 0; i < OFNIC_MAX_QP; i++) {
-        qemu_bh_delete(s->qp[i].tx_bh);
-        s->qp[i].tx_bh = NULL;
+        OfnicQP *qp = &s->qp[i];
+
+        qemu_bh_delete(qp->tx_bh);
+        qp->tx_bh = NULL;
+        qemu_bh_delete(qp->timer_bh);
+        qp->timer_bh = NULL;
+        timer_free(qp->itr[OFNIC_ITR_DIR_TX].timer);
+        timer_free(qp->itr[OFNIC_ITR_DIR_RX].timer);
+        qp->itr[OFNIC_ITR_DIR_TX].timer = NULL;
+        qp->itr[OFNIC_ITR_DIR_RX].timer = NULL;
     }
     qemu_del_nic(s->nic);
+    ofnic_rx_uninit(s);
     msix_uninit_exclusive_bar(d);
     g_free(s->frame);
+    g_free(s->seg);
 }
 
 static const VMStateDescription ofnic_vmstate = {

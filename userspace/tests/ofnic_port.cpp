@@ -221,7 +221,14 @@ void TxRing::doorbell() { port_.set_qreg(q_, Dir::kTx, OFNIC_Q_TAIL, next_); }
 
 void RxRing::start() {
   port_.config_ring(q_, Dir::kRx, base_, size_, buf_size_);
+  if (hdr_bufs_) port_.set_qreg(q_, Dir::kRx, OFNIC_Q_HDR_SIZE, hdr_size_);
   port_.ring_enable(q_, Dir::kRx);
+}
+
+std::vector<uint8_t> RxRing::header(uint32_t i) {
+  ofnic_rx_wb w = wb(i);
+  if (!w.hdr_len || !hdr_bufs_) return {};
+  return port_.qt().read(hdr_addr(i), std::min<uint32_t>(w.hdr_len, hdr_size_));
 }
 
 void RxRing::write_desc(uint32_t i, const ofnic_rx_desc& d) {
@@ -236,6 +243,7 @@ void RxRing::post(uint32_t n) {
     for (uint32_t k = 0; k < run; k++) {
       ofnic_rx_desc d{};
       d.addr = buf_addr(next_ + k);
+      if (hdr_bufs_) d.hdr_addr = hdr_addr(next_ + k);
       std::memcpy(bytes.data() + k * sizeof(d), &d, sizeof(d));
     }
     port_.qt().write(desc_addr(next_), bytes);

@@ -171,6 +171,16 @@ class RxRing {
   uint32_t buf_size() const { return buf_size_; }
   uint64_t base() const { return base_; }
   void rewind() { next_ = 0; }
+  // Header-data split: descriptors posted from now on carry header buffers
+  // of hdr_size bytes at hdr_bufs + i * hdr_size, and start() also writes
+  // Q_HDR_SIZE.
+  void set_hdr_bufs(uint64_t hdr_bufs, uint32_t hdr_size) {
+    hdr_bufs_ = hdr_bufs;
+    hdr_size_ = hdr_size;
+  }
+  uint64_t hdr_addr(uint32_t i) const { return hdr_bufs_ + uint64_t(i % size_) * hdr_size_; }
+  // The hdr_len bytes of the header buffer of descriptor i.
+  std::vector<uint8_t> header(uint32_t i);
 
  private:
   OfnicPort& port_;
@@ -179,6 +189,8 @@ class RxRing {
   uint32_t size_, buf_size_;
   uint64_t bufs_;
   uint32_t next_ = 0;
+  uint64_t hdr_bufs_ = 0;
+  uint32_t hdr_size_ = 0;
 };
 
 // An Ethernet frame: dst, src, ethertype 0x88b5 (local experimental), then a

@@ -11,8 +11,10 @@ TEST_F(OfnicTest, IdentityRegisters) {
     SCOPED_TRACE(fmt::format("devfn {:#x}", p->cfg().devfn()));
     EXPECT_EQ(p->reg(OFNIC_REG_ID), OFNIC_ID_MAGIC);
     EXPECT_EQ(p->reg(OFNIC_REG_VERSION), OFNIC_VERSION);
-    // The device advertises no offload yet (README); update when one lands.
-    EXPECT_EQ(p->reg(OFNIC_REG_FEATURES), 0u);
+    // Every offload of the interface is implemented (hw-spec 4).
+    EXPECT_EQ(p->reg(OFNIC_REG_FEATURES), OFNIC_F_TX_CSUM | OFNIC_F_RX_CSUM | OFNIC_F_TSO |
+                                              OFNIC_F_LRO | OFNIC_F_HDS | OFNIC_F_RSS |
+                                              OFNIC_F_ITR);
     EXPECT_EQ(p->reg(OFNIC_REG_MAX_QP), kQueues);
   }
   EXPECT_EQ(to_string(a_->mac()), to_string(kMacA));
@@ -26,8 +28,8 @@ TEST_F(OfnicTest, IdentityRegisters) {
 TEST_F(OfnicTest, RegisterAccessRules) {
   // Offsets that are no register read 0.
   for (uint32_t off :
-       {0x040u, 0x0fcu, 0x128u, 0x280u, 0x300u, 0x450u, 0x800u, 0x0ffcu, 0x1000u + 0x2cu,
-        0x1000u + 0x3cu, 0x1000u + 0x6cu, 0x1000u + 0x88u, 0x1000u + 0xfcu, 0xfffcu}) {
+       {0x04cu, 0x0fcu, 0x128u, 0x280u, 0x300u, 0x498u, 0x800u, 0x0ffcu, 0x1000u + 0x2cu,
+        0x1000u + 0x3cu, 0x1000u + 0x6cu, 0x1000u + 0x8cu, 0x1000u + 0xfcu, 0xfffcu}) {
     EXPECT_EQ(a_->reg(off), 0u) << fmt::format("offset {:#x}", off);
   }
   // Read-only registers ignore writes.
@@ -59,7 +61,9 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   a_->set_reg(OFNIC_REG_MAX_FRAME, 0x100000);
   EXPECT_EQ(a_->reg(OFNIC_REG_MAX_FRAME), 65599u);
   a_->set_reg(OFNIC_REG_RX_CTRL, 0xffffffff);
-  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL), OFNIC_RXC_PROMISC) << "only PROMISC in this revision";
+  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL), OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO |
+                                            OFNIC_RXC_HDS | OFNIC_RXC_RSS)
+      << "bit 1 and 31:6 discarded";
   a_->set_reg(OFNIC_REG_CTRL, ~OFNIC_CTRL_RESET);
   EXPECT_EQ(a_->reg(OFNIC_REG_CTRL), OFNIC_CTRL_ENABLE);
   a_->set_reg(OFNIC_REG_MAC_HI, 0xffff0201);
@@ -67,8 +71,27 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   a_->set_reg(OFNIC_REG_INT_MASK, 0xffffffff);
   EXPECT_EQ(a_->reg(OFNIC_REG_INT_MASK), OFNIC_INT_LINK | OFNIC_INT_QERR);
   a_->set_qp_reg(1, OFNIC_QP_ITR_RX, 0x12345);
-  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_RX), 0x2345u) << "15:0 stored";
-  // RSS registers: stored (all 32 bits), no effect in this revision.
+  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_RX), 0x12345u) << "all 32 bits stored";
+  a_->set_qp_reg(1, OFNIC_QP_ITR_TX, 0xffffffff);
+  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_TX), 0xffffffffu);
+  EXPECT_EQ(a_->qp_reg(1, OFNIC_QP_ITR_RX), 0x12345u) << "separate registers";
+  // LRO limits: writes are clamped into their ranges.
+  struct {
+    uint32_t reg, val, want;
+  } clamps[] = {
+      {OFNIC_REG_LRO_MAX_LEN, 0, 1514},       {OFNIC_REG_LRO_MAX_LEN, 1513, 1514},
+      {OFNIC_REG_LRO_MAX_LEN, 9000, 9000},    {OFNIC_REG_LRO_MAX_LEN, 65536, 65535},
+      {OFNIC_REG_LRO_MAX_LEN, ~0u, 65535},    {OFNIC_REG_LRO_MAX_SEGS, 0, 2},
+      {OFNIC_REG_LRO_MAX_SEGS, 1, 2},         {OFNIC_REG_LRO_MAX_SEGS, 17, 17},
+      {OFNIC_REG_LRO_MAX_SEGS, 65, 64},       {OFNIC_REG_LRO_TIMEOUT, 0, 1},
+      {OFNIC_REG_LRO_TIMEOUT, 10000, 10000},  {OFNIC_REG_LRO_TIMEOUT, 10001, 10000},
+      {OFNIC_REG_LRO_TIMEOUT, 0x80000000, 10000},
+  };
+  for (auto c : clamps) {
+    a_->set_reg(c.reg, c.val);
+    EXPECT_EQ(a_->reg(c.reg), c.want) << fmt::format("register {:#x} <- {:#x}", c.reg, c.val);
+  }
+  // RSS registers: all 32 bits stored.
   a_->set_reg(OFNIC_REG_RSS_HASH_TYPES, 0xdeadbeef);
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_HASH_TYPES), 0xdeadbeefu);
   for (uint32_t w = 0; w < OFNIC_RSS_KEY_LEN / 4; w++) {
@@ -147,8 +170,13 @@ TEST_F(OfnicTest, DefaultsAfterPowerOn) {
     EXPECT_EQ(p->reg(OFNIC_REG_INT_MASK), 0u);
     EXPECT_EQ(p->reg(OFNIC_REG_ERR_COUNT), 0u);
     EXPECT_EQ(p->reg(OFNIC_REG_ERR_LAST), 0u);
+    EXPECT_EQ(p->reg(OFNIC_REG_LRO_MAX_LEN), 65535u);
+    EXPECT_EQ(p->reg(OFNIC_REG_LRO_MAX_SEGS), 64u);
+    EXPECT_EQ(p->reg(OFNIC_REG_LRO_TIMEOUT), 50u);
     for (unsigned i = 0; i < OFNIC_NUM_STATS; i++) EXPECT_EQ(p->stat(i), 0u) << "stat " << i;
     for (unsigned q = 0; q < kQueues; q++) {
+      EXPECT_EQ(p->qp_reg(q, OFNIC_QP_ITR_RX), 0u);
+      EXPECT_EQ(p->qp_reg(q, OFNIC_QP_ITR_TX), 0u);
       for (Dir d : {Dir::kTx, Dir::kRx}) {
         for (uint32_t r = 0; r <= OFNIC_Q_DROPS; r += 4) {
           EXPECT_EQ(p->qreg(q, d, r), 0u)
@@ -188,6 +216,10 @@ TEST_F(OfnicTest, CtrlResetRestoresDefaults) {
   a_->set_reg(OFNIC_REG_RSS_KEY, 0x11223344);
   a_->set_reg(OFNIC_REG_RSS_RETA + 4, 0x01010101);
   a_->set_qp_reg(2, OFNIC_QP_ITR_RX, 50);
+  a_->set_qp_reg(2, OFNIC_QP_ITR_TX, 0x40010);
+  a_->set_reg(OFNIC_REG_LRO_MAX_LEN, 3000);
+  a_->set_reg(OFNIC_REG_LRO_MAX_SEGS, 3);
+  a_->set_reg(OFNIC_REG_LRO_TIMEOUT, 3);
   a_->msix_enable(true);
   auto tx = make_tx(*a_);
   tx->start();
@@ -221,6 +253,10 @@ TEST_F(OfnicTest, CtrlResetRestoresDefaults) {
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_KEY), 0u);
   EXPECT_EQ(a_->reg(OFNIC_REG_RSS_RETA + 4), 0u);
   EXPECT_EQ(a_->qp_reg(2, OFNIC_QP_ITR_RX), 0u);
+  EXPECT_EQ(a_->qp_reg(2, OFNIC_QP_ITR_TX), 0u);
+  EXPECT_EQ(a_->reg(OFNIC_REG_LRO_MAX_LEN), 65535u);
+  EXPECT_EQ(a_->reg(OFNIC_REG_LRO_MAX_SEGS), 64u);
+  EXPECT_EQ(a_->reg(OFNIC_REG_LRO_TIMEOUT), 50u);
   EXPECT_EQ(b_->reg(OFNIC_REG_MAX_FRAME), 1518u) << "port B untouched";
   // PCI configuration space is not touched: BARs, Bus Master, MSI-X enable.
   EXPECT_EQ(a_->cfg().read16(0x04) & 0x6, 0x6);

@@ -1,0 +1,188 @@
+/*
+ * ofnic: internal interface between the device core (ofnic.c: registers,
+ * interrupts, PCI glue), transmit (ofnic_tx.c: checksum, TSO) and receive
+ * (ofnic_rx.c: RSS, checksums, header-data split, LRO).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_NET_OFNIC_INT_H
+#define HW_NET_OFNIC_INT_H
+
+#include "hw/pci/pci.h"
+#include "net/net.h"
+#include "qemu/timer.h"
+#include "qom/object.h"
+
+#include "ofnic_hw.h"
+
+#define TYPE_OFNIC "ofnic"
+OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
+
+/* Largest frame the device assembles from TX descriptors (and receives). */
+#define OFNIC_FRAME_BUF (OFNIC_TX_MAX_PKT + 64)
+/* Packets one TX bottom-half run may send before yielding to the main loop. */
+#define OFNIC_TX_BUDGET 256
+
+/* LRO register defaults and the ranges writes are clamped to. */
+#define OFNIC_LRO_MAX_LEN_DEF   65535
+#define OFNIC_LRO_MAX_LEN_MIN   1514
+#define OFNIC_LRO_MAX_LEN_MAX   65535
+#define OFNIC_LRO_MAX_SEGS_DEF  64
+#define OFNIC_LRO_MAX_SEGS_MIN  2
+#define OFNIC_LRO_MAX_SEGS_MAX  64
+#define OFNIC_LRO_TIMEOUT_DEF   50
+#define OFNIC_LRO_TIMEOUT_MIN   1
+#define OFNIC_LRO_TIMEOUT_MAX   10000
+
+/* Interrupt moderation directions (index of OfnicQP.itr). */
+#define OFNIC_ITR_DIR_TX 0
+#define OFNIC_ITR_DIR_RX 1
+
+typedef struct OfnicRing {
+    uint64_t base;
+    uint32_t size;
+    uint32_t ctrl;
+    uint32_t head;
+    uint32_t tail;
+    uint32_t status;
+    uint32_t buf_size;
+    uint32_t hdr_size;
+    uint32_t errors;
+    uint32_t drops;
+} OfnicRing;
+
+/* Interrupt moderation state of one direction of a queue pair. */
+typedef struct OfnicItr {
+    uint32_t reg;           /* QP_ITR_RX / QP_ITR_TX */
+    uint32_t count;         /* events not yet turned into a message */
+    int64_t first_ns;       /* QEMU_CLOCK_VIRTUAL time of the first of them */
+    QEMUTimer *timer;
+} OfnicItr;
+
+/* Receive metadata of a frame, written to its first descriptor. */
+typedef struct OfnicRxMeta {
+    uint32_t status;        /* OFNIC_RXS_RSS, L3/L4 bits (LRO, HDS: writer) */
+    uint32_t rss_hash;
+    uint8_t rss_type;
+    uint8_t ptype;
+    uint16_t lro_segs;
+    uint16_t lro_mss;
+    uint16_t split_len;     /* L2+L3+L4 header bytes if HDS may split, else 0 */
+} OfnicRxMeta;
+
+/* One receive queue's coalescing context. */
+typedef struct OfnicLro {
+    bool active;            /* segments collected; more may join */
+    bool closed;            /* complete, waiting for descriptors */
+    uint8_t *buf;           /* OFNIC_FRAME_BUF bytes */
+    uint32_t len;           /* bytes of the coalesced frame */
+    uint32_t max_len;       /* its limit, fixed when it started */
+    uint32_t l3off, l4off, l5off;
+    bool ip4;
+    uint16_t segs;
+    uint16_t mss;           /* payload of the first segment */
+    uint32_t next_seq;
+    OfnicRxMeta meta;
+    QEMUTimer *timer;
+} OfnicLro;
+
+typedef struct OfnicQP {
+    OfnicState *s;
+    unsigned int idx;
+    OfnicRing tx;
+    OfnicRing rx;
+    OfnicItr itr[2];        /* OFNIC_ITR_DIR_TX, OFNIC_ITR_DIR_RX */
+    bool armed;
+    bool pending;           /* a message is due, waiting for the vector */
+    bool tx_waiting;        /* a sent frame is queued in the peer */
+    QEMUBH *tx_bh;
+    QEMUBH *timer_bh;       /* moderation and LRO timer work, guarded */
+    OfnicLro lro;
+} OfnicQP;
+
+struct NetRxPkt;
+
+struct OfnicState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+    NICState *nic;
+    NICConf conf;
+    uint32_t num_qp;        /* property "queues" */
+
+    uint32_t ctrl;
+    uint32_t rx_ctrl;
+    uint32_t max_frame;
+    uint32_t int_cause;
+    uint32_t int_mask;
+    bool admin_armed;
+    bool link_down;         /* link state last reported (INT_LINK) */
+    uint32_t err_count;
+    uint32_t err_last;
+    uint32_t rss_hash_types;
+    uint32_t lro_max_len;
+    uint32_t lro_max_segs;
+    uint32_t lro_timeout;
+    uint8_t mac[ETH_ALEN];
+    uint32_t rss_key[OFNIC_RSS_KEY_LEN / 4];
+    uint32_t rss_reta[OFNIC_RSS_RETA_SIZE / 4];
+    uint64_t stats[OFNIC_NUM_STATS];
+
+    OfnicQP qp[OFNIC_MAX_QP];
+    uint8_t *frame;         /* TX gather buffer */
+    uint8_t *seg;           /* TX segment buffer (TSO) */
+    uint8_t *rx_frame;      /* RX linear copy of the frame being received */
+    struct NetRxPkt *rx_pkt;
+};
+
+/* ---- ofnic.c ------------------------------------------------------------- */
+
+static inline bool ofnic_dma_ok(OfnicState *s)
+{
+    PCIDevice *d = PCI_DEVICE(s);
+
+    return (s->ctrl & OFNIC_CTRL_ENABLE) &&
+           (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER);
+}
+
+static inline bool ofnic_ring_ready(OfnicState *s, OfnicRing *r)
+{
+    return ofnic_dma_ok(s) && (r->status & OFNIC_QS_ENABLED) &&
+           !(r->status & OFNIC_QS_ERROR);
+}
+
+static inline uint32_t ofnic_ring_avail(OfnicRing *r)
+{
+    return (r->tail - r->head) & (r->size - 1);
+}
+
+static inline hwaddr ofnic_desc_addr(OfnicRing *r, uint32_t i)
+{
+    return r->base + (hwaddr)(i & (r->size - 1)) * OFNIC_DESC_SIZE;
+}
+
+void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what);
+/* n events of one direction (OFNIC_ITR_DIR_*) of a queue pair. */
+void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n);
+
+/* ---- ofnic_tx.c ---------------------------------------------------------- */
+
+void ofnic_tx_bh(void *opaque);
+
+/* ---- ofnic_rx.c ---------------------------------------------------------- */
+
+void ofnic_rx_init(OfnicState *s);
+void ofnic_rx_uninit(OfnicState *s);
+bool ofnic_can_receive(NetClientState *nc);
+ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
+                          int iovcnt);
+/* Retries held work (pending LRO frames, frames QEMU queued for us). */
+void ofnic_rx_kick(OfnicState *s);
+/* Writes a queue's coalesced frame now if it can (it stays pending if not). */
+void ofnic_lro_flush(OfnicQP *qp);
+/* Drops a queue's coalescing context (ring or device reset). */
+void ofnic_lro_discard(OfnicQP *qp);
+/* Timer work of a queue pair's LRO context (from its guarded BH). */
+void ofnic_lro_timer_work(OfnicQP *qp);
+
+#endif /* HW_NET_OFNIC_INT_H */

@@ -1,0 +1,620 @@
+/*
+ * ofnic receive path: filtering, parsing (net_rx_pkt), RSS queue selection
+ * and hash, checksum validation, header-data split and LRO.
+ *
+ * Every header field the device acts on is checked against the bytes that
+ * were really received before it is used: a frame whose headers do not add
+ * up is handled as a plain (non-IP, or IP without L4) frame.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/iov.h"
+#include "net/checksum.h"
+#include "net/eth.h"
+#include "sysemu/dma.h"
+#include "net_rx_pkt.h"
+
+#include "ofnic_int.h"
+
+/* What the device found in a received frame. */
+typedef struct OfnicRxInfo {
+    bool ip4, ip6;          /* sane IP header, l3end within the frame */
+    bool tcp, udp;          /* sane L4 header of an unfragmented datagram */
+    bool frag;
+    bool l3_ok, l4_ok;      /* checksums verified good (LRO needs them) */
+    uint32_t l3off, l4off, l5off;
+    uint32_t l3end;         /* end of the IP datagram (padding follows) */
+    OfnicRxMeta meta;
+} OfnicRxInfo;
+
+enum ofnic_rx_write_result {
+    OFNIC_RXW_OK,           /* written */
+    OFNIC_RXW_NO_DESC,      /* not enough descriptors posted: hold it */
+    OFNIC_RXW_TOO_BIG,      /* needs more than OFNIC_RX_MAX_DESC_PER_PKT */
+    OFNIC_RXW_FAILED,       /* the ring halted (DMA error): frame lost */
+};
+
+static bool ofnic_rx_accept(OfnicState *s, const uint8_t *dst)
+{
+    if (s->rx_ctrl & OFNIC_RXC_PROMISC) {
+        return true;
+    }
+    if (is_multicast_ether_addr(dst)) {
+        return true;    /* includes broadcast: there is no multicast filter */
+    }
+    return !memcmp(dst, s->mac, ETH_ALEN);
+}
+
+/* ---- parsing, hash, checksums ---------------------------------------- */
+
+static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi)
+{
+    uint32_t ht = s->rss_hash_types;
+    NetRxPktRssType nt;
+    uint8_t type, key[OFNIC_RSS_KEY_LEN];
+    unsigned int i;
+
+    if (pi->ip4) {
+        if (pi->tcp && (ht & OFNIC_RSS_HT_IPV4_TCP)) {
+            nt = NetPktRssIpV4Tcp;
+            type = OFNIC_RSS_TYPE_IPV4_TCP;
+        } else if (pi->udp && (ht & OFNIC_RSS_HT_IPV4_UDP)) {
+            nt = NetPktRssIpV4Udp;
+            type = OFNIC_RSS_TYPE_IPV4_UDP;
+        } else if (ht & OFNIC_RSS_HT_IPV4) {
+            nt = NetPktRssIpV4;
+            type = OFNIC_RSS_TYPE_IPV4;
+        } else {
+            return;
+        }
+    } else if (pi->ip6) {
+        if (pi->tcp && (ht & OFNIC_RSS_HT_IPV6_TCP)) {
+            nt = NetPktRssIpV6Tcp;
+            type = OFNIC_RSS_TYPE_IPV6_TCP;
+        } else if (pi->udp && (ht & OFNIC_RSS_HT_IPV6_UDP)) {
+            nt = NetPktRssIpV6Udp;
+            type = OFNIC_RSS_TYPE_IPV6_UDP;
+        } else if (ht & OFNIC_RSS_HT_IPV6) {
+            nt = NetPktRssIpV6;
+            type = OFNIC_RSS_TYPE_IPV6;
+        } else {
+            return;
+        }
+    } else {
+        return;
+    }
+    for (i = 0; i < OFNIC_RSS_KEY_LEN; i++) {
+        key[i] = s->rss_key[i / 4] >> (8 * (i % 4));
+    }
+    pi->meta.rss_hash = net_rx_pkt_calc_rss_hash(s->rx_pkt, nt, key);
+    pi->meta.rss_type = type;
+    pi->meta.status |= OFNIC_RXS_RSS;
+}
+
+static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
+                           OfnicRxInfo *pi)
+{
+    struct NetRxPkt *pkt = s->rx_pkt;
+    bool ip4, ip6, udp, tcp, valid;
+    uint32_t l3, l4 = 0;
+
+    memset(pi, 0, sizeof(*pi));
+    net_rx_pkt_attach_data(pkt, f, len, false);
+    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &udp, &tcp);
+    l3 = net_rx_pkt_get_l3_hdr_offset(pkt);
+    pi->l3off = l3;
+
+    if (ip4 && len >= l3 + sizeof(struct ip_header) &&
+        (f[l3] >> 4) == IP_HEADER_VERSION_4) {
+        uint32_t ihl = (f[l3] & 0xf) * 4, tot = lduw_be_p(f + l3 + 2);
+
+        if (ihl >= sizeof(struct ip_header) && tot >= ihl &&
+            l3 + tot <= len) {
+            pi->ip4 = true;
+            pi->l3end = l3 + tot;
+            pi->frag = (lduw_be_p(f + l3 + 6) & (IP_OFFMASK | IP_MF)) != 0;
+            l4 = l3 + ihl;
+        }
+    } else if (ip6 && len >= l3 + sizeof(struct ip6_header) &&
+               (f[l3] >> 4) == IP_HEADER_VERSION_6) {
+        uint32_t plen = lduw_be_p(f + l3 + 4);
+
+        if (plen && l3 + sizeof(struct ip6_header) + plen <= len) {
+            pi->ip6 = true;
+            pi->l3end = l3 + sizeof(struct ip6_header) + plen;
+            if (tcp || udp) {
+                pi->frag = net_rx_pkt_get_ip6_info(pkt)->fragment;
+                l4 = net_rx_pkt_get_l4_hdr_offset(pkt);
+                if (l4 < l3 + sizeof(struct ip6_header) || l4 > pi->l3end) {
+                    tcp = udp = false;
+                }
+            }
+        }
+    }
+    if (!pi->ip4 && !pi->ip6) {
+        return;     /* no hash, no checksum, no split, no LRO */
+    }
+    pi->meta.ptype = pi->ip4 ? OFNIC_PTYPE_IPV4 : OFNIC_PTYPE_IPV6;
+
+    if (tcp && !pi->frag && l4 + sizeof(struct tcp_header) <= pi->l3end) {
+        uint32_t thlen = (f[l4 + 12] >> 4) * 4;
+
+        if (thlen >= sizeof(struct tcp_header) && l4 + thlen <= pi->l3end) {
+            pi->tcp = true;
+            pi->l5off = l4 + thlen;
+            pi->meta.ptype |= OFNIC_PTYPE_TCP;
+        }
+    } else if (udp && !pi->frag &&
+               l4 + sizeof(struct udp_header) <= pi->l3end) {
+        uint32_t ulen = lduw_be_p(f + l4 + 4);
+
+        if (ulen >= sizeof(struct udp_header) && l4 + ulen <= pi->l3end) {
+            pi->udp = true;
+            pi->l5off = l4 + sizeof(struct udp_header);
+            pi->meta.ptype |= OFNIC_PTYPE_UDP;
+        }
+    }
+    pi->l4off = l4;
+    if (pi->tcp || pi->udp) {
+        pi->meta.split_len = pi->l5off;
+    }
+
+    ofnic_rx_rss(s, pi);
+
+    if (!(s->rx_ctrl & (OFNIC_RXC_CSUM | OFNIC_RXC_LRO))) {
+        return;
+    }
+    if (pi->ip4 && net_rx_pkt_validate_l3_csum(pkt, &valid)) {
+        pi->l3_ok = valid;
+        if (s->rx_ctrl & OFNIC_RXC_CSUM) {
+            pi->meta.status |= valid ? OFNIC_RXS_L3_OK : OFNIC_RXS_L3_BAD;
+        }
+    }
+    if ((pi->tcp || pi->udp) && net_rx_pkt_validate_l4_csum(pkt, &valid)) {
+        pi->l4_ok = valid;
+        if (s->rx_ctrl & OFNIC_RXC_CSUM) {
+            pi->meta.status |= valid ? OFNIC_RXS_L4_OK : OFNIC_RXS_L4_BAD;
+        }
+    }
+}
+
+static unsigned int ofnic_rx_select_queue(OfnicState *s, const OfnicRxInfo *pi)
+{
+    uint32_t i, q;
+
+    if (!(s->rx_ctrl & OFNIC_RXC_RSS) || !(pi->meta.status & OFNIC_RXS_RSS)) {
+        return 0;
+    }
+    i = pi->meta.rss_hash & (OFNIC_RSS_RETA_SIZE - 1);
+    q = (s->rss_reta[i / 4] >> (8 * (i % 4))) & 0xff;
+    return q < s->num_qp ? q : 0;
+}
+
+/* ---- writing a frame to a ring ------------------------------------------- */
+
+static void ofnic_rx_drop(OfnicQP *qp)
+{
+    qp->rx.drops++;
+    qp->s->stats[OFNIC_STAT_RX_NO_BUF]++;
+}
+
+/*
+ * Write f[0..len) with metadata m to the queue's RX ring, split into the
+ * header buffer when header-data split applies.
+ */
+static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
+                          const OfnicRxMeta *m)
+{
+    OfnicState *s = qp->s;
+    PCIDevice *d = PCI_DEVICE(s);
+    OfnicRing *r = &qp->rx;
+    uint32_t hlen = 0, dlen, need, n, off, first = r->head, status;
+
+    if ((s->rx_ctrl & OFNIC_RXC_HDS) && r->hdr_size && m->split_len &&
+        m->split_len <= r->hdr_size && m->split_len <= len) {
+        hlen = m->split_len;
+    }
+    dlen = len - hlen;
+    need = dlen ? DIV_ROUND_UP(dlen, r->buf_size) : 1;
+    if (need > OFNIC_RX_MAX_DESC_PER_PKT) {
+        return OFNIC_RXW_TOO_BIG;
+    }
+    if (!ofnic_ring_ready(s, r) || ofnic_ring_avail(r) < need) {
+        return OFNIC_RXW_NO_DESC;
+    }
+
+    off = hlen;
+    for (n = 0; n < need; n++) {
+        hwaddr da = ofnic_desc_addr(r, first + n);
+        uint32_t chunk = MIN(len - off, r->buf_size);
+        struct ofnic_rx_desc rd;
+        struct ofnic_rx_wb wb = { 0 };
+
+        if (pci_dma_read(d, da, &rd, sizeof(rd))) {
+            ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
+                            "descriptor read failed");
+            return OFNIC_RXW_FAILED;
+        }
+        if (n == 0 && hlen &&
+            pci_dma_write(d, le64_to_cpu(rd.hdr_addr), f, hlen)) {
+            ofnic_ring_fail(qp, true, OFNIC_ERR_BUF_DMA,
+                            "header buffer write failed");
+            return OFNIC_RXW_FAILED;
+        }
+        if (chunk && pci_dma_write(d, le64_to_cpu(rd.addr), f + off, chunk)) {
+            ofnic_ring_fail(qp, true, OFNIC_ERR_BUF_DMA,
+                            "buffer write failed");
+            return OFNIC_RXW_FAILED;
+        }
+        off += chunk;
+        wb.len = cpu_to_le16(chunk);
+        if (n == 0) {
+            wb.rss_hash = cpu_to_le32(m->rss_hash);
+            wb.hdr_len = cpu_to_le16(hlen);
+            wb.rss_type = m->rss_type;
+            wb.ptype = m->ptype;
+            wb.lro_segs = cpu_to_le16(m->lro_segs);
+            wb.lro_mss = cpu_to_le16(m->lro_mss);
+        } else {
+            /* The first descriptor's status is written last, below. */
+            wb.status = cpu_to_le32(OFNIC_RXS_DD |
+                                    (n == need - 1 ? OFNIC_RXS_EOP : 0));
+        }
+        if (pci_dma_write(d, da, &wb, sizeof(wb))) {
+            ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
+                            "descriptor write-back failed");
+            return OFNIC_RXW_FAILED;
+        }
+    }
+    status = OFNIC_RXS_DD | (need == 1 ? OFNIC_RXS_EOP : 0) | m->status |
+             (hlen ? OFNIC_RXS_HDS : 0);
+    /* Everything of the frame is visible before its first DD. */
+    smp_wmb();
+    if (stl_le_pci_dma(d, ofnic_desc_addr(r, first) +
+                       offsetof(struct ofnic_rx_wb, status),
+                       status, MEMTXATTRS_UNSPECIFIED)) {
+        ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
+                        "descriptor write-back failed");
+        return OFNIC_RXW_FAILED;
+    }
+    r->head = (first + need) & (r->size - 1);
+    s->stats[OFNIC_STAT_RX_PKTS]++;
+    s->stats[OFNIC_STAT_RX_BYTES] += len;
+    if (hlen) {
+        s->stats[OFNIC_STAT_HDS_FRAMES]++;
+    }
+    if (m->status & OFNIC_RXS_LRO) {
+        s->stats[OFNIC_STAT_LRO_FRAMES]++;
+        s->stats[OFNIC_STAT_LRO_SEGS] += m->lro_segs;
+    }
+    if (m->status & OFNIC_RXS_L4_OK) {
+        s->stats[OFNIC_STAT_RX_CSUM_GOOD]++;
+    }
+    if (m->status & (OFNIC_RXS_L3_BAD | OFNIC_RXS_L4_BAD)) {
+        s->stats[OFNIC_STAT_RX_CSUM_BAD]++;
+    }
+    ofnic_qp_event(qp, OFNIC_ITR_DIR_RX, 1);
+    return OFNIC_RXW_OK;
+}
+
+/* ---- LRO ------------------------------------------------------------ */
+
+/* Payload bytes of a segment LRO may coalesce, or 0. */
+static uint32_t ofnic_lro_payload(OfnicState *s, const uint8_t *f,
+                                  const OfnicRxInfo *pi)
+{
+    uint8_t flags;
+
+    if (!(s->rx_ctrl & OFNIC_RXC_LRO) || !pi->tcp || !pi->l4_ok) {
+        return 0;
+    }
+    if (pi->ip4 && (pi->l4off - pi->l3off != sizeof(struct ip_header) ||
+                    !pi->l3_ok)) {
+        return 0;   /* IPv4 options */
+    }
+    if (pi->ip6 && pi->l4off - pi->l3off != sizeof(struct ip6_header)) {
+        return 0;   /* IPv6 extension headers */
+    }
+    flags = f[pi->l4off + 13];
+    if ((flags & ~TH_PUSH) != TH_ACK || (f[pi->l4off + 12] & 0x0f)) {
+        return 0;   /* only ACK (and PSH); no reserved bits, no NS */
+    }
+    return pi->l3end - pi->l5off;
+}
+
+static bool ofnic_lro_match(OfnicLro *c, const uint8_t *f,
+                            const OfnicRxInfo *pi, uint32_t payload)
+{
+    const uint8_t *h = c->buf;
+    uint32_t l3 = c->l3off, l4 = c->l4off;
+
+    if (pi->l3off != c->l3off || pi->l4off != c->l4off ||
+        pi->l5off != c->l5off || pi->ip4 != c->ip4) {
+        return false;
+    }
+    if (memcmp(f, h, l3)) {
+        return false;   /* addresses, VLAN tags */
+    }
+    if (c->ip4) {
+        /* version/IHL, TOS; fragment field (DF), TTL, protocol; addresses */
+        if (memcmp(f + l3, h + l3, 2) || memcmp(f + l3 + 6, h + l3 + 6, 4) ||
+            memcmp(f + l3 + 12, h + l3 + 12, 8)) {
+            return false;
+        }
+        /* IDs count up by one per segment, as TSO (and GSO) make them. */
+        if (lduw_be_p(f + l3 + 4) != (uint16_t)(lduw_be_p(h + l3 + 4) +
+                                                c->segs)) {
+            return false;
+        }
+    } else {
+        /* version, class, flow label; next header, hop limit, addresses */
+        if (memcmp(f + l3, h + l3, 4) || memcmp(f + l3 + 6, h + l3 + 6, 34)) {
+            return false;
+        }
+    }
+    /* ports, data offset, options */
+    if (memcmp(f + l4, h + l4, 4) || f[l4 + 12] != h[l4 + 12] ||
+        memcmp(f + l4 + 20, h + l4 + 20, c->l5off - l4 - 20)) {
+        return false;
+    }
+    return ldl_be_p(f + l4 + 4) == c->next_seq && payload <= c->mss &&
+           c->len + payload <= c->max_len;
+}
+
+/*
+ * Write the coalesced frame of a queue. Returns false if it could not be
+ * written for lack of descriptors: it then stays pending (closed).
+ */
+static bool ofnic_lro_write(OfnicQP *qp)
+{
+    OfnicLro *c = &qp->lro;
+    OfnicRxMeta m = c->meta;
+    uint8_t *h = c->buf;
+
+    if (!c->active && !c->closed) {
+        return true;
+    }
+    if (c->segs > 1) {
+        if (c->ip4) {
+            stw_be_p(h + c->l3off + 2, c->len - c->l3off);
+            stw_be_p(h + c->l3off + 10, 0);
+            stw_be_p(h + c->l3off + 10,
+                     net_raw_checksum(h + c->l3off, c->l4off - c->l3off));
+        } else {
+            stw_be_p(h + c->l3off + 4,
+                     c->len - c->l3off - sizeof(struct ip6_header));
+        }
+        m.status |= OFNIC_RXS_LRO;
+        m.lro_segs = c->segs;
+        m.lro_mss = c->mss;
+    }
+    switch (ofnic_rx_write(qp, h, c->len, &m)) {
+    case OFNIC_RXW_NO_DESC:
+        c->active = false;
+        c->closed = true;
+        timer_del(c->timer);
+        return false;
+    case OFNIC_RXW_TOO_BIG:
+        qp->s->stats[OFNIC_STAT_RX_OVERSIZE]++;
+        break;
+    default:
+        break;
+    }
+    c->active = false;
+    c->closed = false;
+    timer_del(c->timer);
+    return true;
+}
+
+static void ofnic_lro_start(OfnicQP *qp, const uint8_t *f,
+                            const OfnicRxInfo *pi, uint32_t payload,
+                            uint32_t max_len)
+{
+    OfnicState *s = qp->s;
+    OfnicLro *c = &qp->lro;
+
+    memcpy(c->buf, f, pi->l3end);
+    c->len = pi->l3end;
+    c->max_len = max_len;
+    c->l3off = pi->l3off;
+    c->l4off = pi->l4off;
+    c->l5off = pi->l5off;
+    c->ip4 = pi->ip4;
+    c->segs = 1;
+    c->mss = payload;
+    c->next_seq = ldl_be_p(f + pi->l4off + 4) + payload;
+    c->meta = pi->meta;
+    c->active = true;
+    c->closed = false;
+    timer_mod(c->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              (int64_t)s->lro_timeout * SCALE_US);
+}
+
+/* Append a matching segment; returns true if the frame is now complete. */
+static bool ofnic_lro_append(OfnicQP *qp, const uint8_t *f,
+                             const OfnicRxInfo *pi, uint32_t payload)
+{
+    OfnicLro *c = &qp->lro;
+    uint8_t *h = c->buf;
+    uint32_t l4 = c->l4off;
+    uint8_t flags = f[pi->l4off + 13];
+
+    memcpy(h + c->len, f + pi->l5off, payload);
+    c->len += payload;
+    c->segs++;
+    c->next_seq += payload;
+    memcpy(h + l4 + 8, f + l4 + 8, 4);      /* ACK number */
+    memcpy(h + l4 + 14, f + l4 + 14, 2);    /* window */
+    h[l4 + 13] |= flags & TH_PUSH;
+    return (flags & TH_PUSH) || payload < c->mss ||
+           c->segs >= qp->s->lro_max_segs || c->len + c->mss > c->max_len;
+}
+
+void ofnic_lro_flush(OfnicQP *qp)
+{
+    ofnic_lro_write(qp);
+}
+
+void ofnic_lro_discard(OfnicQP *qp)
+{
+    qp->lro.active = false;
+    qp->lro.closed = false;
+    if (qp->lro.timer) {
+        timer_del(qp->lro.timer);
+    }
+}
+
+void ofnic_lro_timer_work(OfnicQP *qp)
+{
+    OfnicLro *c = &qp->lro;
+
+    if (c->active && !timer_pending(c->timer)) {
+        ofnic_lro_write(qp);
+    }
+}
+
+static void ofnic_lro_timer_cb(void *opaque)
+{
+    OfnicQP *qp = opaque;
+
+    /* DMA and interrupts run from a BH guarded against MMIO re-entrancy. */
+    qemu_bh_schedule(qp->timer_bh);
+}
+
+/* ---- the net client ------------------------------------------------- */
+
+bool ofnic_can_receive(NetClientState *nc)
+{
+    OfnicState *s = qemu_get_nic_opaque(nc);
+    unsigned int i;
+
+    if (!ofnic_dma_ok(s)) {
+        return false;
+    }
+    for (i = 0; i < s->num_qp; i++) {
+        OfnicRing *r = &s->qp[i].rx;
+
+        if (ofnic_ring_ready(s, r) && ofnic_ring_avail(r) > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
+                          int iovcnt)
+{
+    OfnicState *s = qemu_get_nic_opaque(nc);
+    size_t size = iov_size(iov, iovcnt);
+    uint8_t *f = s->rx_frame;
+    OfnicRxInfo info;
+    OfnicQP *qp;
+    uint32_t payload, max_len;
+
+    if (!ofnic_dma_ok(s)) {
+        return 0;       /* hold it until the device is enabled */
+    }
+    if (size < ETH_HLEN) {
+        return size;
+    }
+    iov_to_buf(iov, iovcnt, 0, f, ETH_ALEN);
+    if (!ofnic_rx_accept(s, f)) {
+        s->stats[OFNIC_STAT_RX_FILTERED]++;
+        return size;
+    }
+    if (size > s->max_frame) {
+        s->stats[OFNIC_STAT_RX_OVERSIZE]++;
+        return size;
+    }
+    iov_to_buf(iov, iovcnt, 0, f, size);
+    ofnic_rx_parse(s, f, size, &info);
+
+    qp = &s->qp[ofnic_rx_select_queue(s, &info)];
+    if (!ofnic_ring_ready(s, &qp->rx)) {
+        ofnic_rx_drop(qp);
+        return size;
+    }
+
+    /* Coalescing: keep the queue's frames in order. */
+    if (qp->lro.closed && !ofnic_lro_write(qp)) {
+        return 0;
+    }
+    payload = ofnic_lro_payload(s, f, &info);
+    if (qp->lro.active) {
+        if (payload && ofnic_lro_match(&qp->lro, f, &info, payload)) {
+            if (ofnic_lro_append(qp, f, &info, payload)) {
+                ofnic_lro_write(qp);    /* or pending until descriptors */
+            }
+            return size;
+        }
+        if (!ofnic_lro_write(qp)) {
+            return 0;
+        }
+    }
+    max_len = MIN(s->lro_max_len,
+                  OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
+    if (payload && !(f[info.l4off + 13] & TH_PUSH) &&
+        info.l3end + payload <= max_len) {
+        ofnic_lro_start(qp, f, &info, payload, max_len);
+        return size;
+    }
+
+    switch (ofnic_rx_write(qp, f, size, &info.meta)) {
+    case OFNIC_RXW_NO_DESC:
+        return 0;       /* hold it until the driver posts buffers */
+    case OFNIC_RXW_TOO_BIG:
+        s->stats[OFNIC_STAT_RX_OVERSIZE]++;
+        break;
+    default:
+        break;
+    }
+    return size;
+}
+
+void ofnic_rx_kick(OfnicState *s)
+{
+    unsigned int i;
+
+    for (i = 0; i < s->num_qp; i++) {
+        if (s->qp[i].lro.closed) {
+            ofnic_lro_write(&s->qp[i]);
+        }
+    }
+    if (ofnic_can_receive(qemu_get_queue(s->nic))) {
+        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+    }
+}
+
+void ofnic_rx_init(OfnicState *s)
+{
+    unsigned int i;
+
+    net_rx_pkt_init(&s->rx_pkt, false);
+    s->rx_frame = g_malloc(OFNIC_FRAME_BUF);
+    for (i = 0; i < OFNIC_MAX_QP; i++) {
+        OfnicQP *qp = &s->qp[i];
+
+        qp->lro.buf = g_malloc(OFNIC_FRAME_BUF);
+        qp->lro.timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ofnic_lro_timer_cb,
+                                     qp);
+    }
+}
+
+void ofnic_rx_uninit(OfnicState *s)
+{
+    unsigned int i;
+
+    for (i = 0; i < OFNIC_MAX_QP; i++) {
+        OfnicQP *qp = &s->qp[i];
+
+        timer_free(qp->lro.timer);
+        qp->lro.timer = NULL;
+        g_free(qp->lro.buf);
+        qp->lro.buf = NULL;
+    }
+    g_free(s->rx_frame);
+    net_rx_pkt_uninit(s->rx_pkt);
+}
