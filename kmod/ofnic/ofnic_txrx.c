@@ -431,8 +431,10 @@ static void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
 	}
 	if (status & OFNIC_RXS_HDS)
 		st->hds++;
-	if (!(features & NETIF_F_RXCSUM))
+	if (!(features & NETIF_F_RXCSUM)) {
+		st->csum_none++;	/* the device was told not to check */
 		return;
+	}
 	if (status & (OFNIC_RXS_L3_BAD | OFNIC_RXS_L4_BAD)) {
 		st->csum_bad++;		/* the stack verifies and drops it */
 		return;
