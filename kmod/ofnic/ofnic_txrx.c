@@ -184,7 +184,8 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	res = netif_txq_maybe_stop(txq, ofnic_ring_unused(ring),
 				   OFNIC_TX_STOP_THRESH, OFNIC_TX_WAKE_THRESH);
-	if (res >= 0)
+	/* 1: still running; 0: stopped; -1: stopped and woken again */
+	if (res <= 0)
 		ofnic_stat_add(ring, &ring->stats.stop, 1);
 	/* writel() orders the descriptor writes before the doorbell. */
 	if (__netdev_tx_sent_queue(txq, skb->len, netdev_xmit_more()))

@@ -9,10 +9,6 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 OFNIC_KO=${OFNIC_KO:-kmod/ofnic/ofnic.ko}
-# Debian 13's ethtool (tcp-data-split, --json -c/-g/-x), unpacked by
-# scripts/ethtool-trixie; Debian 12's 6.1 otherwise.
-ETHTOOL=build/ethtool-trixie/root/usr/sbin/ethtool
-[ -x "$ETHTOOL" ] || ETHTOOL=ethtool
 LOCAL_IP=10.77.0.1
 PEER_IP=10.77.0.2
 LOCAL_IP6=fd77::1
@@ -142,4 +138,261 @@ ethtool_stat() {
 	local ns=()
 	[ -n "${3:-}" ] && ns=(ip netns exec "$3")
 	"${ns[@]}" ethtool -S "$1" | awk -v k="$2:" '$1 == k { print $2 }'
+}
+
+# ---- helpers of the offload tests ------------------------------------------
+
+# Debian 13's ethtool (tcp-data-split, --json for -g/-c/-x; scripts/ethtool-trixie
+# unpacks it on the host), else the system's.
+OFNIC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ -z "${ETHTOOL:-}" ]; then
+	ETHTOOL=ethtool
+	[ -x "$OFNIC_TOP/build/ethtool-trixie/root/usr/sbin/ethtool" ] &&
+		ETHTOOL=$OFNIC_TOP/build/ethtool-trixie/root/usr/sbin/ethtool
+fi
+OFNIC_PY="/usr/bin/python3 -S $OFNIC_TOP/selftests/ofnic/ofnic_net.py"
+
+ktap_skipped=0
+
+# ktap_skip DESCRIPTION REASON: a subtest that cannot run here.
+ktap_skip() {
+	ktap_n=$((ktap_n + 1))
+	echo "ok $ktap_n $1 # SKIP $2"
+	ktap_skipped=$((ktap_skipped + 1))
+}
+
+# ktap_finish_skip: like ktap_finish, but a test with skipped subtests and no
+# failure exits with KSFT_SKIP (a skip is not a pass).
+ktap_finish_skip() {
+	[ "$ktap_failed" -eq 0 ] || exit $KSFT_FAIL
+	[ "$ktap_skipped" -eq 0 ] || exit $KSFT_SKIP
+	exit $KSFT_PASS
+}
+
+# skip_all REASON: the whole test cannot run (before ktap_header).
+skip_all() {
+	echo "TAP version 13"
+	echo "1..0 # SKIP $*"
+	teardown_pair >/dev/null 2>&1
+	exit $KSFT_SKIP
+}
+
+# quiet COMMAND...: COMMAND with its output discarded (KTAP stays clean).
+quiet() {
+	"$@" >/dev/null 2>&1
+}
+
+# nsrun NETNS COMMAND...: COMMAND in NETNS, or here when NETNS is empty.
+nsrun() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
+# feature_state IFACE FEATURE [NETNS]: "on", "off", "off [fixed]"... of ethtool -k.
+feature_state() {
+	nsrun "${3:-}" ethtool -k "$1" |
+		awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }'
+}
+
+# feature_fixed_off IFACE FEATURE [NETNS]: the device does not offer FEATURE.
+feature_fixed_off() {
+	[ "$(feature_state "$@")" = "off [fixed]" ]
+}
+
+# feature_is IFACE FEATURE on|off [NETNS]
+feature_is() {
+	local s
+	s=$(feature_state "$1" "$2" "${4:-}")
+	[ "${s%% *}" = "$3" ]
+}
+
+# set_features IFACE NETNS FEATURE on|off...: ethtool -K, then check each
+# FEATURE reads back as asked.
+set_features() {
+	local ifc=$1 ns=$2 ok=0
+	shift 2
+	nsrun "$ns" ethtool -K "$ifc" "$@" >/dev/null 2>&1
+	while [ $# -ge 2 ]; do
+		local name=$1
+		case $1 in
+		tx) name=tx-checksumming ;;
+		rx) name=rx-checksumming ;;
+		tso) name=tcp-segmentation-offload ;;
+		gro) name=generic-receive-offload ;;
+		gso) name=generic-segmentation-offload ;;
+		sg) name=scatter-gather ;;
+		lro) name=large-receive-offload ;;
+		rxhash) name=receive-hashing ;;
+		esac
+		if ! feature_is "$ifc" "$name" "$2" "$ns"; then
+			log "$ifc: $name is $(feature_state "$ifc" "$name" "$ns"), wanted $2"
+			ok=1
+		fi
+		shift 2
+	done
+	return $ok
+}
+
+# stats_save IFACE [NETNS]: `ethtool -S` as "name value" lines.
+stats_save() {
+	nsrun "${2:-}" ethtool -S "$1" | awk 'NR > 1 { sub(/:$/, "", $1); print $1, $2 }'
+}
+
+# stats_delta BEFORE AFTER REGEX: the sum over the counters whose name matches
+# REGEX of AFTER - BEFORE (two stats_save outputs).
+stats_delta() {
+	awk -v re="$3" 'NR == FNR { if ($1 ~ re) b[$1] = $2; next }
+		$1 ~ re { s += $2 - b[$1] } END { printf "%d\n", s }' \
+		<(echo "$1") <(echo "$2")
+}
+
+# stats_per_queue BEFORE AFTER FMT: "queue delta" for every queue whose
+# counter FMT (e.g. rx%d_packets) exists in AFTER.
+stats_per_queue() {
+	local re=${3/\%d/([0-9]+)}
+	awk -v re="^${re}$" -v pre="${3%%\%d*}" 'NR == FNR { b[$1] = $2; next }
+		$1 ~ re { q = substr($1, length(pre) + 1); q = q + 0; print q, $2 - b[$1] }' \
+		<(echo "$1") <(echo "$2") | sort -n
+}
+
+# snmp_counter NETNS PROTO FIELD: a counter of /proc/net/snmp (Tcp, Udp, Ip...)
+snmp_counter() {
+	nsrun "$1" cat /proc/net/snmp | awk -v p="$2:" -v f="$3" '
+		$1 == p && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		$1 == p && h { print $col[f]; exit }'
+}
+
+# nstat_counter NETNS NAME: a counter of /proc/net/netstat or snmp6 (e.g.
+# Ip6InCsumErrors, Udp6InCsumErrors, IpExtInCsumErrors).
+nstat_counter() {
+	nsrun "$1" nstat -az "$2" 2>/dev/null | awk -v n="$2" '$1 == n { print $2 }'
+}
+
+# ---- TCP transfers with sha256 ----------------------------------------------
+
+OFNIC_TMP=${OFNIC_TMP:-$(mktemp -d /tmp/ofnic.XXXXXX)}
+XFER_PORT=${XFER_PORT:-5300}
+XFER_RATE=""
+
+# xfer_data MB: a file of MB MiB of random bytes (made once), its path.
+xfer_data() {
+	local f=$OFNIC_TMP/data-$1
+	[ -s "$f" ] || head -c $(($1 * 1024 * 1024)) /dev/urandom >"$f"
+	echo "$f"
+}
+
+# xfer_sha256 FROM MB [4|6]: FROM (local or peer) sends MB MiB over TCP to the
+# other end, which hashes what it receives. True when the receiver's sha256
+# equals the sender's. Sets XFER_RATE (Mbit/s).
+xfer_sha256() {
+	local from=$1 mb=$2 fam=${3:-4} port=$XFER_PORT
+	local tx_ns="" rx_ns=peer dst=$PEER_IP f rxpid rc t0 t1 tx rx
+	XFER_PORT=$((XFER_PORT + 1))
+	if [ "$from" = peer ]; then
+		tx_ns=peer
+		rx_ns=""
+		dst=$LOCAL_IP
+		[ "$fam" = 6 ] && dst=$LOCAL_IP6
+	elif [ "$fam" = 6 ]; then
+		dst=$PEER_IP6
+	fi
+	local lsn=TCP4-LISTEN:$port,reuseaddr con=TCP4:$dst:$port
+	[ "$fam" = 6 ] && lsn=TCP6-LISTEN:$port,reuseaddr && con="TCP6:[$dst]:$port"
+	f=$(xfer_data "$mb")
+	tx=$(sha256sum <"$f" | cut -d' ' -f1)
+	rm -f "$OFNIC_TMP/rx.sha"
+	nsrun "$rx_ns" timeout $((60 + 4 * mb)) socat -u "$lsn" - |
+		sha256sum | cut -d' ' -f1 >"$OFNIC_TMP/rx.sha" &
+	rxpid=$!
+	if ! wait_for "nsrun '$rx_ns' ss -Hltn 'sport = :$port' | grep -q ." 10; then
+		log "receiver not listening on port $port"
+		kill $rxpid 2>/dev/null
+		return 1
+	fi
+	t0=$(date +%s.%N)
+	nsrun "$tx_ns" timeout $((60 + 4 * mb)) socat -u - "$con" <"$f"
+	rc=$?
+	wait $rxpid
+	t1=$(date +%s.%N)
+	rx=$(cat "$OFNIC_TMP/rx.sha" 2>/dev/null)
+	XFER_RATE=$(awk -v s="$t0" -v e="$t1" -v mb="$mb" \
+		'BEGIN { printf "%.0f", mb * 8.388608 / (e - s) }')
+	log "$from -> other end, IPv$fam, $mb MiB: $XFER_RATE Mbit/s, sender rc $rc"
+	if [ "$rc" -ne 0 ] || [ "$tx" != "$rx" ]; then
+		log "sha256 sent $tx"
+		log "sha256 received ${rx:-none}"
+		return 1
+	fi
+	return 0
+}
+
+# ---- packet captures ----------------------------------------------------------
+
+CAP_PID=""
+CAP_FILE=""
+
+# cap_start NETNS IFACE FILE in|out|inout FILTER...: tcpdump of the frames
+# IFACE receives (in) and/or sends (out) to FILE, in the background.
+cap_start() {
+	local ns=$1 ifc=$2 dir=$4
+	CAP_FILE=$3
+	shift 4
+	rm -f "$CAP_FILE" "$CAP_FILE.log"
+	# No function or subshell around tcpdump: CAP_PID must be tcpdump itself.
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" tcpdump -i "$ifc" -Q "$dir" -n -s 0 -U -B 8192 --immediate-mode \
+			-w "$CAP_FILE" "$@" >"$CAP_FILE.log" 2>&1 &
+	else
+		tcpdump -i "$ifc" -Q "$dir" -n -s 0 -U -B 8192 --immediate-mode -w "$CAP_FILE" "$@" \
+			>"$CAP_FILE.log" 2>&1 &
+	fi
+	CAP_PID=$!
+	wait_for "grep -q 'listening on' '$CAP_FILE.log'" 10 ||
+		log "tcpdump did not start: $(cat "$CAP_FILE.log")"
+}
+
+# cap_stop: stop the capture (after the packets had time to arrive).
+cap_stop() {
+	sleep 1
+	[ -n "$CAP_PID" ] && kill -INT "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=""
+	CAP_DROPS=$(awk '/dropped by kernel/ { print $1 }' "$CAP_FILE.log")
+	local got seen
+	got=$(awk '/packets captured/ { print $1 }' "$CAP_FILE.log")
+	seen=$(awk '/received by filter/ { print $1 }' "$CAP_FILE.log")
+	[ "${CAP_DROPS:-0}" = 0 ] && [ "$got" = "$seen" ] ||
+		log "tcpdump: $got captured, $seen received by filter, $CAP_DROPS dropped by kernel"
+}
+
+# pcap_info FILE [ARGS...]: "key value" lines describing the TCP frames of the
+# capture (see ofnic_net.py pcap-info).
+pcap_info() {
+	$OFNIC_PY pcap-info "$@"
+}
+
+# kv TEXT KEY: the value of KEY in "key value" lines.
+kv() {
+	echo "$1" | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# ---- interrupts and queues ---------------------------------------------------------
+
+# qp_irqs IFACE: interrupts of the queue-pair vectors of IFACE so far (all CPUs).
+qp_irqs() {
+	awk -v pat="$1-qp" '$NF ~ "^" pat "[0-9]+$" {
+		for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; else break
+	} END { print s + 0 }' /proc/interrupts
+}
+
+# ynl ARGS...: the kernel's netlink CLI on the netdev family.
+ynl() {
+	[ -n "${LSRC:-}" ] || LSRC=$(scripts/linux-src) || return 1
+	/usr/bin/python3 "$LSRC/tools/net/ynl/cli.py" \
+		--spec "$LSRC/Documentation/netlink/specs/netdev.yaml" "$@"
 }
