@@ -13,6 +13,7 @@
 #include <linux/pci.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/xdp.h>
 
 #include "ofnic_hw.h"
 
@@ -25,14 +26,20 @@
 #define OFNIC_HDR_BUF_LEN	256	/* HDS header buffer per RX slot */
 #define OFNIC_ITR_MAX		0xffff	/* usecs and frames */
 
-/* RX buffers are whole pages from the page_pool: headroom, data, skb_shared_info. */
-#define OFNIC_RX_HEADROOM	(NET_SKB_PAD + NET_IP_ALIGN)
+/*
+ * RX buffers are whole pages from the page_pool: headroom (room for an XDP
+ * program's headers and the xdp_frame), data, skb_shared_info.
+ */
+#define OFNIC_RX_HEADROOM	XDP_PACKET_HEADROOM
 #define OFNIC_RX_TAILROOM	SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 #define OFNIC_RX_BUF_LEN	\
 	((PAGE_SIZE - OFNIC_RX_HEADROOM - OFNIC_RX_TAILROOM) & ~63UL)
+/* XDP sees a frame in one buffer (no multi-buffer XDP): the MTU it allows. */
+#define OFNIC_XDP_MAX_MTU	(OFNIC_RX_BUF_LEN - ETH_HLEN - VLAN_HLEN)
 
 struct ofnic_tx_buf {
 	struct sk_buff *skb;	/* set on the packet's first slot */
+	struct xdp_frame *xdpf;	/* XDP TX ring: the frame of this slot */
 	dma_addr_t dma;
 	u32 len;
 	u16 eop;		/* first slot: index of the packet's last slot */
@@ -57,6 +64,16 @@ struct ofnic_ring_stats {
 	u64 gso_wire_packets;	/* segments on the wire */
 	u64 gso_wire_bytes;
 	u64 hds;		/* RX: frames with headers split off */
+	/* RX, the XDP program's verdicts */
+	u64 xdp_pass;
+	u64 xdp_drop;
+	u64 xdp_tx;		/* queued on the XDP TX ring */
+	u64 xdp_tx_err;		/* XDP_TX that could not be queued */
+	u64 xdp_redirect;
+	u64 xdp_redirect_err;
+	u64 xdp_aborted;	/* XDP_ABORTED and invalid verdicts */
+	u64 xdp_xmit;		/* XDP TX ring: frames from ndo_xdp_xmit */
+	u64 xdp_xmit_err;	/* ndo_xdp_xmit frames not queued */
 };
 
 struct ofnic_ring {
@@ -73,6 +90,7 @@ struct ofnic_ring {
 	};
 	void *hdr_buf;			/* RX, HDS: OFNIC_HDR_BUF_LEN per slot */
 	dma_addr_t hdr_dma;
+	spinlock_t xdp_lock;		/* XDP TX ring: posting (NAPI, xmit) */
 	struct ofnic_ring_stats stats;
 	struct u64_stats_sync syncp;
 };
@@ -85,6 +103,15 @@ struct ofnic_qp {
 	struct ofnic_ring tx;
 	struct ofnic_ring rx;
 	struct page_pool *page_pool;
+	struct xdp_rxq_info xdp_rxq;
+	/*
+	 * While an XDP program is attached, queue pair i has a dedicated XDP
+	 * TX ring: the TX ring of queue pair num_qp + i, cleaned by pair i's
+	 * NAPI (xdp_owner of that pair points back to pair i).
+	 */
+	struct ofnic_ring *xdp_ring;
+	struct ofnic_qp *xdp_owner;
+	bool xdp_redirected;		/* xdp_do_flush() due at end of poll */
 	struct sk_buff *rx_skb;		/* frame being assembled (multi-buffer) */
 	struct ofnic_rx_wb rx_first;	/* its first descriptor's write-back */
 	struct dim dim;			/* adaptive RX moderation */
@@ -117,6 +144,7 @@ struct ofnic_priv {
 		u32 rx_usecs, rx_frames, tx_usecs, tx_frames;
 		bool adaptive_rx;
 	} itr;
+	struct bpf_prog *xdp_prog;	/* native XDP program, or NULL */
 	struct ofnic_qp *qp;		/* max_qp entries, live for the device */
 	int admin_irq;
 	char admin_irq_name[32];
@@ -152,6 +180,23 @@ static inline u32 ofnic_ring_unused(const struct ofnic_ring *ring)
 	return (ring->next_to_clean - ring->next_to_use - 1) & (ring->size - 1);
 }
 
+static inline u32 ofnic_next(const struct ofnic_ring *ring, u32 i)
+{
+	return (i + 1) & (ring->size - 1);
+}
+
+static inline struct ofnic_tx_desc *ofnic_tx_desc(struct ofnic_ring *ring,
+						  u32 i)
+{
+	return (struct ofnic_tx_desc *)ring->desc + i;
+}
+
+/* XDP rings are in use: queue pairs num_qp..2*num_qp-1 lend their TX ring. */
+static inline bool ofnic_xdp_on(const struct ofnic_priv *priv)
+{
+	return !!READ_ONCE(priv->xdp_prog);
+}
+
 /* ofnic_txrx.c */
 int ofnic_qp_alloc(struct ofnic_qp *qp);
 void ofnic_qp_free(struct ofnic_qp *qp);
@@ -162,6 +207,13 @@ int ofnic_poll(struct napi_struct *napi, int budget);
 netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
 irqreturn_t ofnic_qp_irq(int irq, void *data);
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s);
+void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n);
+int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring, u32 size,
+		     size_t buf_size);
+void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring);
+void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx);
+void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma, u32 len,
+		       u16 flags);
 
 void ofnic_qp_set_itr(struct ofnic_qp *qp);
 void ofnic_dim_work(struct work_struct *work);
@@ -176,6 +228,27 @@ void ofnic_write_rss(struct ofnic_priv *priv);
 void ofnic_write_rx_ctrl(struct ofnic_priv *priv);
 int ofnic_reconfigure(struct net_device *netdev, u32 num_qp, u32 tx_ring,
 		      u32 rx_ring, bool hds);
+
+/* ofnic_xdp.c */
+enum ofnic_xdp_res {
+	OFNIC_XDP_PASS,		/* build an skb from the (possibly changed) frame */
+	OFNIC_XDP_CONSUMED,	/* the program kept, sent or dropped the frame */
+};
+
+int ofnic_bpf(struct net_device *netdev, struct netdev_bpf *bpf);
+int ofnic_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
+		   u32 flags);
+enum ofnic_xdp_res ofnic_rx_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
+				struct page *page, u32 *off, u32 *len,
+				u32 *metasize, struct ofnic_ring_stats *st);
+void ofnic_xdp_tx_doorbell(struct ofnic_qp *qp);
+void ofnic_xdp_clean_tx(struct ofnic_qp *qp);
+int ofnic_xdp_rings_open(struct ofnic_priv *priv);
+void ofnic_xdp_rings_start(struct ofnic_priv *priv);
+void ofnic_xdp_rings_stop(struct ofnic_priv *priv);
+void ofnic_xdp_rings_free(struct ofnic_priv *priv);
+void ofnic_xdp_arm(struct ofnic_qp *qp);
+extern const struct xdp_metadata_ops ofnic_xdp_metadata_ops;
 
 /* ofnic_ethtool.c */
 void ofnic_set_ethtool_ops(struct net_device *netdev);

@@ -81,6 +81,11 @@ static int ofnic_set_ringparam(struct net_device *netdev,
 			NL_SET_ERR_MSG_MOD(extack, "the device cannot split headers");
 			return -EOPNOTSUPP;
 		}
+		if (ofnic_xdp_on(priv)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "header-data split is not possible while an XDP program is attached");
+			return -EBUSY;
+		}
 		hds = true;
 		break;
 	default:
@@ -102,8 +107,10 @@ static void ofnic_get_channels(struct net_device *netdev,
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
 
-	/* Without RSS only queue pair 0 receives. */
+	/* Without RSS only queue pair 0 receives; XDP takes a TX ring each. */
 	ch->max_combined = priv->features & OFNIC_F_RSS ? priv->max_qp : 1;
+	if (ofnic_xdp_on(priv))
+		ch->max_combined = max(1U, ch->max_combined / 2);
 	ch->combined_count = priv->num_qp;
 	ch->max_other = 1;
 	ch->other_count = 1;	/* the admin vector */
@@ -363,6 +370,10 @@ static const char * const ofnic_qp_stats[] = {
 	"rx%u_ring_errors", "rx%u_no_buf", "rx%u_csum_good", "rx%u_csum_bad",
 	"rx%u_csum_none", "rx%u_lro_packets", "rx%u_lro_segments",
 	"rx%u_hds_headers", "qp%u_restarts",
+	"rx%u_xdp_pass", "rx%u_xdp_drop", "rx%u_xdp_tx", "rx%u_xdp_tx_err",
+	"rx%u_xdp_redirect", "rx%u_xdp_redirect_err", "rx%u_xdp_aborted",
+	"xdp%u_xmit", "xdp%u_xmit_err", "xdp%u_tx_packets", "xdp%u_tx_bytes",
+	"xdp%u_tx_errors",
 };
 
 static int ofnic_get_sset_count(struct net_device *netdev, int sset)
@@ -440,6 +451,22 @@ static void ofnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = rx.gso_wire_packets;
 		*data++ = rx.hds;
 		*data++ = rx.restarts;
+		*data++ = rx.xdp_pass;
+		*data++ = rx.xdp_drop;
+		*data++ = rx.xdp_tx;
+		*data++ = rx.xdp_tx_err;
+		*data++ = rx.xdp_redirect;
+		*data++ = rx.xdp_redirect_err;
+		*data++ = rx.xdp_aborted;
+		/* the XDP TX ring while one exists (counted anew each time) */
+		memset(&tx, 0, sizeof(tx));
+		if (qp->xdp_ring)
+			ofnic_ring_stats_read(qp->xdp_ring, &tx);
+		*data++ = tx.xdp_xmit;
+		*data++ = tx.xdp_xmit_err;
+		*data++ = tx.packets;
+		*data++ = tx.bytes;
+		*data++ = tx.drops;
 	}
 }
 

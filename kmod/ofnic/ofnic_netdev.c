@@ -82,6 +82,13 @@ int ofnic_open(struct net_device *netdev)
 	err = ofnic_request_qp_irqs(priv);
 	if (err)
 		goto err_free;
+	if (ofnic_xdp_on(priv)) {
+		err = ofnic_xdp_rings_open(priv);
+		if (err) {
+			ofnic_free_qp_irqs(priv, priv->num_qp);
+			goto err_free;
+		}
+	}
 
 	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(netdev->mtu));
 	/* A coalesced frame must fit the buffers of one skb. */
@@ -91,6 +98,9 @@ int ofnic_open(struct net_device *netdev)
 	ofnic_write_rss(priv);
 	ofnic_write_rx_ctrl(priv);
 	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE);
+	/* XDP TX rings first: the owners' NAPI may use them at once. */
+	if (ofnic_xdp_on(priv))
+		ofnic_xdp_rings_start(priv);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_start(&priv->qp[i]);
 	netif_tx_start_all_queues(netdev);
@@ -112,8 +122,11 @@ int ofnic_stop(struct net_device *netdev)
 	netif_tx_disable(netdev);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_stop(&priv->qp[i]);
+	if (priv->qp[0].xdp_ring)
+		ofnic_xdp_rings_stop(priv);
 	ofnic_wr(priv, OFNIC_REG_CTRL, 0);
 	ofnic_free_qp_irqs(priv, priv->num_qp);
+	ofnic_xdp_rings_free(priv);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_free(&priv->qp[i]);
 	return 0;
@@ -147,6 +160,15 @@ void ofnic_write_rx_ctrl(struct ofnic_priv *priv)
 static void ofnic_set_rx_mode(struct net_device *netdev)
 {
 	ofnic_write_rx_ctrl(netdev_priv(netdev));
+}
+
+/* Coalesced frames span buffers: no hardware GRO under an XDP program. */
+static netdev_features_t ofnic_fix_features(struct net_device *netdev,
+					    netdev_features_t features)
+{
+	if (ofnic_xdp_on(netdev_priv(netdev)))
+		features &= ~NETIF_F_GRO_HW;
+	return features;
 }
 
 static int ofnic_set_features(struct net_device *netdev,
@@ -240,6 +262,11 @@ static int ofnic_change_mtu(struct net_device *netdev, int mtu)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
 
+	if (ofnic_xdp_on(priv) && mtu > OFNIC_XDP_MAX_MTU) {
+		netdev_warn(netdev, "MTU %d too large while XDP is attached (at most %lu)\n",
+			    mtu, OFNIC_XDP_MAX_MTU);
+		return -EINVAL;
+	}
 	/* RX frames span buffers as needed: no ring rebuild. */
 	WRITE_ONCE(netdev->mtu, mtu);
 	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(mtu));
@@ -418,12 +445,15 @@ static const struct net_device_ops ofnic_netdev_ops = {
 	.ndo_stop		= ofnic_stop,
 	.ndo_start_xmit		= ofnic_start_xmit,
 	.ndo_set_rx_mode	= ofnic_set_rx_mode,
+	.ndo_fix_features	= ofnic_fix_features,
 	.ndo_set_features	= ofnic_set_features,
 	.ndo_set_mac_address	= ofnic_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= ofnic_change_mtu,
 	.ndo_tx_timeout		= ofnic_tx_timeout,
 	.ndo_get_stats64	= ofnic_get_stats64,
+	.ndo_bpf		= ofnic_bpf,
+	.ndo_xdp_xmit		= ofnic_xdp_xmit,
 };
 
 /* The offloads the device implements become netdev features. */
@@ -500,6 +530,11 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 
 	netdev->netdev_ops = &ofnic_netdev_ops;
 	netdev->stat_ops = &ofnic_stat_ops;
+	netdev->xdp_metadata_ops = &ofnic_xdp_metadata_ops;
+	/* NDO_XMIT is added while a program (and so the XDP TX rings) exist. */
+	if (max_qp >= 2)
+		netdev->xdp_features = NETDEV_XDP_ACT_BASIC |
+				       NETDEV_XDP_ACT_REDIRECT;
 	ofnic_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = OFNIC_TX_TIMEOUT;
 	ofnic_set_offload_features(netdev, priv->features);

@@ -3,6 +3,7 @@
  * ofnic data path: descriptor rings, transmit with BQL, receive into
  * page_pool pages, NAPI, and ring start/stop/recovery.
  */
+#include <linux/bpf.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
 #include <linux/skbuff.h>
@@ -12,17 +13,13 @@
 #include <net/ip6_checksum.h>
 #include <net/page_pool/helpers.h>
 #include <net/tcp.h>
+#include <net/xdp.h>
 
 #include "ofnic.h"
 
 static struct device *ofnic_dev(struct ofnic_qp *qp)
 {
 	return &qp->priv->pdev->dev;
-}
-
-static struct ofnic_tx_desc *ofnic_tx_desc(struct ofnic_ring *ring, u32 i)
-{
-	return (struct ofnic_tx_desc *)ring->desc + i;
 }
 
 static struct ofnic_rx_desc *ofnic_rx_desc(struct ofnic_ring *ring, u32 i)
@@ -35,11 +32,6 @@ static struct ofnic_rx_wb *ofnic_rx_wb(struct ofnic_ring *ring, u32 i)
 	return (struct ofnic_rx_wb *)ring->desc + i;
 }
 
-static u32 ofnic_next(const struct ofnic_ring *ring, u32 i)
-{
-	return (i + 1) & (ring->size - 1);
-}
-
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s)
 {
 	unsigned int start;
@@ -50,7 +42,7 @@ void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s)
 	} while (u64_stats_fetch_retry(&ring->syncp, start));
 }
 
-static void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n)
+void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n)
 {
 	u64_stats_update_begin(&ring->syncp);
 	*counter += n;
@@ -71,8 +63,8 @@ static void ofnic_tx_unmap(struct ofnic_qp *qp, struct ofnic_tx_buf *buf)
 	buf->len = 0;
 }
 
-static void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma,
-			      u32 len, u16 flags)
+void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma,
+		       u32 len, u16 flags)
 {
 	struct ofnic_tx_desc *desc = ofnic_tx_desc(ring, i);
 
@@ -317,7 +309,8 @@ static void ofnic_rx_drop_partial(struct ofnic_qp *qp)
  * headers the device split off (HDS) with the payload page as a fragment.
  */
 static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
-				      struct page *page, u32 len)
+				      struct page *page, u32 off, u32 len,
+				      u32 metasize)
 {
 	struct ofnic_ring *ring = &qp->rx;
 	u32 status = le32_to_cpu(qp->rx_first.status);
@@ -331,8 +324,10 @@ static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
 		if (!skb)
 			return NULL;
 		skb_mark_for_recycle(skb);
-		skb_reserve(skb, OFNIC_RX_HEADROOM);
+		skb_reserve(skb, off);
 		__skb_put(skb, len);
+		if (metasize)
+			skb_metadata_set(skb, metasize);
 		return skb;
 	}
 	if (!ring->hdr_buf || !hlen || hlen > OFNIC_HDR_BUF_LEN)
@@ -357,7 +352,8 @@ static bool ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
 	struct sk_buff *skb = qp->rx_skb;
 
 	if (!skb) {
-		qp->rx_skb = ofnic_rx_first(qp, idx, page, len);
+		qp->rx_skb = ofnic_rx_first(qp, idx, page, OFNIC_RX_HEADROOM,
+					    len, 0);
 		return !!qp->rx_skb;
 	}
 	if (!len || skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
@@ -459,11 +455,41 @@ static void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
+/*
+ * The first buffer of a frame while an XDP program is attached. Returns
+ * false if the program consumed the frame (or it was dropped).
+ */
+static bool ofnic_rx_first_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
+			       u32 idx, struct page *page, u32 len, u32 status,
+			       struct ofnic_ring_stats *st)
+{
+	u32 off = OFNIC_RX_HEADROOM, metasize = 0;
+
+	/* Whole frames only (no HDS, no LRO, MTU fits a buffer): drop others. */
+	if (unlikely(!(status & OFNIC_RXS_EOP) || (status & OFNIC_RXS_HDS) ||
+		     !len || len > OFNIC_RX_BUF_LEN)) {
+		page_pool_put_full_page(qp->page_pool, page, true);
+		qp->rx_skb = ERR_PTR(-EINVAL);	/* discard to EOP */
+		return true;
+	}
+	if (ofnic_rx_xdp(qp, prog, page, &off, &len, &metasize, st) ==
+	    OFNIC_XDP_CONSUMED)
+		return false;
+	qp->rx_skb = ofnic_rx_first(qp, idx, page, off, len, metasize);
+	if (!qp->rx_skb) {
+		page_pool_put_full_page(qp->page_pool, page, true);
+		qp->rx_skb = ERR_PTR(-ENOMEM);
+	}
+	return true;
+}
+
 static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 {
 	struct ofnic_ring *ring = &qp->rx;
 	struct net_device *netdev = qp->priv->netdev;
+	struct bpf_prog *prog = READ_ONCE(qp->priv->xdp_prog);
 	struct ofnic_ring_stats st = {};
+	bool xdp_tx = false;
 
 	while (st.packets < budget &&
 	       ring->next_to_clean != ring->next_to_use) {
@@ -490,6 +516,16 @@ static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 		if (IS_ERR(qp->rx_skb)) {
 			/* the rest of a frame being discarded */
 			page_pool_put_full_page(qp->page_pool, page, true);
+		} else if (prog && !qp->rx_skb) {
+			u64 sent = st.xdp_tx;
+
+			if (!ofnic_rx_first_xdp(qp, prog, idx, page, len,
+						status, &st)) {
+				xdp_tx |= st.xdp_tx != sent;
+				st.packets++;
+				st.bytes += len;
+				continue;
+			}
 		} else if (unlikely(len > OFNIC_RX_BUF_LEN ||
 				    !ofnic_rx_add_buf(qp, idx, page, len))) {
 			page_pool_put_full_page(qp->page_pool, page, true);
@@ -527,8 +563,17 @@ static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 		rs->gso_wire_packets += st.gso_wire_packets;
 		rs->gso_wire_bytes += st.gso_wire_bytes;
 		rs->hds += st.hds;
+		rs->xdp_pass += st.xdp_pass;
+		rs->xdp_drop += st.xdp_drop;
+		rs->xdp_tx += st.xdp_tx;
+		rs->xdp_tx_err += st.xdp_tx_err;
+		rs->xdp_redirect += st.xdp_redirect;
+		rs->xdp_redirect_err += st.xdp_redirect_err;
+		rs->xdp_aborted += st.xdp_aborted;
 		u64_stats_update_end(&ring->syncp);
 	}
+	if (xdp_tx)
+		ofnic_xdp_tx_doorbell(qp);
 	return st.packets;
 }
 
@@ -557,7 +602,13 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	int done;
 
 	ofnic_clean_tx(qp, budget);
+	if (qp->xdp_ring)
+		ofnic_xdp_clean_tx(qp);
 	done = budget ? ofnic_clean_rx(qp, budget) : 0;
+	if (qp->xdp_redirected) {
+		qp->xdp_redirected = false;
+		xdp_do_flush();
+	}
 	ofnic_rx_fill(qp);
 
 	/* No buffer could be posted at all: keep polling until memory returns. */
@@ -572,6 +623,8 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 			net_dim(&qp->dim, sample);
 		}
 		writel(1, qp->regs + OFNIC_QP_INT_ARM);
+		if (qp->xdp_ring)
+			ofnic_xdp_arm(qp);
 	}
 	return done;
 }
@@ -621,8 +674,8 @@ irqreturn_t ofnic_qp_irq(int irq, void *data)
 
 /* ---- ring lifecycle -------------------------------------------------------- */
 
-static int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring,
-			    u32 size, size_t buf_size)
+int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring, u32 size,
+		     size_t buf_size)
 {
 	ring->qp = qp;
 	ring->size = size;
@@ -650,7 +703,7 @@ static int ofnic_ring_alloc_hdr(struct ofnic_qp *qp, struct ofnic_ring *ring)
 	return ring->hdr_buf ? 0 : -ENOMEM;
 }
 
-static void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
+void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
 {
 	if (ring->hdr_buf)
 		dma_free_coherent(ofnic_dev(qp), ring->size * OFNIC_HDR_BUF_LEN,
@@ -666,7 +719,7 @@ static void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
 }
 
 /* Reset the ring in the device, program it and enable it. */
-static void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
+void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
 {
 	writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
 	memset(ring->desc, 0, ring->size * OFNIC_DESC_SIZE);
@@ -693,7 +746,8 @@ int ofnic_qp_alloc(struct ofnic_qp *qp)
 		.napi = &qp->napi,
 		.netdev = priv->netdev,
 		.queue_idx = qp->idx,
-		.dma_dir = DMA_FROM_DEVICE,
+		/* XDP_TX sends from the RX pages */
+		.dma_dir = DMA_BIDIRECTIONAL,
 		.offset = OFNIC_RX_HEADROOM,
 		.max_len = OFNIC_RX_BUF_LEN,
 	};
@@ -722,7 +776,21 @@ int ofnic_qp_alloc(struct ofnic_qp *qp)
 		qp->page_pool = NULL;
 		goto err_rx;
 	}
+	err = xdp_rxq_info_reg(&qp->xdp_rxq, priv->netdev, qp->idx,
+			       qp->napi.napi_id);
+	if (err)
+		goto err_pool;
+	err = xdp_rxq_info_reg_mem_model(&qp->xdp_rxq, MEM_TYPE_PAGE_POOL,
+					 qp->page_pool);
+	if (err)
+		goto err_rxq;
 	return 0;
+
+err_rxq:
+	xdp_rxq_info_unreg(&qp->xdp_rxq);
+err_pool:
+	page_pool_destroy(qp->page_pool);
+	qp->page_pool = NULL;
 
 err_rx:
 	ofnic_ring_free(qp, &qp->rx);
@@ -735,6 +803,8 @@ err_napi:
 
 void ofnic_qp_free(struct ofnic_qp *qp)
 {
+	if (xdp_rxq_info_is_reg(&qp->xdp_rxq))
+		xdp_rxq_info_unreg(&qp->xdp_rxq);
 	if (qp->page_pool)
 		page_pool_destroy(qp->page_pool);
 	qp->page_pool = NULL;
