@@ -7,9 +7,9 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu modules userspace linux-src tools check selftests demo bench clean lint checkpatch
+.PHONY: all setup qemu modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch
 
-all: setup qemu modules userspace linux-src tools
+all: setup qemu modules userspace linux-src tools xdp
 
 # Debian 13's ethtool (tcp-data-split, --json) for the selftests, under build/
 tools: setup
@@ -21,6 +21,11 @@ linux-src: setup
 
 setup:
 	@scripts/setup
+
+# The XDP programs (BPF CO-RE against the guest kernel's BTF), their libbpf
+# skeletons and the AF_XDP receiver, under build/xdp/ (xdp/README.md)
+xdp: setup
+	@$(MAKE) --no-print-directory -C xdp KVER=$(KVER)
 
 qemu: setup
 	@echo "  QEMU    $$(qemu/build-qemu --path)"
