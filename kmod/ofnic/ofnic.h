@@ -44,6 +44,7 @@ struct ofnic_tx_buf {
 	u32 len;
 	u16 eop;		/* first slot: index of the packet's last slot */
 	u8 mapped_page;		/* frag mapping (dma_unmap_page) */
+	u8 xsk;			/* XDP TX ring: an AF_XDP zero-copy frame */
 	u8 injected;		/* debugfs fault injection: nothing mapped */
 	u32 bytes;		/* first slot: bytes accounted to BQL */
 };
@@ -82,11 +83,13 @@ struct ofnic_ring {
 	void *desc;			/* OFNIC_DESC_SIZE * size */
 	dma_addr_t desc_dma;
 	u32 size;
+	u32 buf_len;			/* RX: bytes per data buffer */
 	u32 next_to_use;		/* next slot the driver fills */
 	u32 next_to_clean;		/* next slot the driver reaps */
 	union {
 		struct ofnic_tx_buf *tx_buf;
 		struct page **rx_page;
+		struct xdp_buff **rx_xsk;	/* AF_XDP zero-copy queue */
 	};
 	void *hdr_buf;			/* RX, HDS: OFNIC_HDR_BUF_LEN per slot */
 	dma_addr_t hdr_dma;
@@ -111,6 +114,7 @@ struct ofnic_qp {
 	 */
 	struct ofnic_ring *xdp_ring;
 	struct ofnic_qp *xdp_owner;
+	struct xsk_buff_pool *xsk_pool;	/* AF_XDP zero-copy on this queue */
 	bool xdp_redirected;		/* xdp_do_flush() due at end of poll */
 	struct sk_buff *rx_skb;		/* frame being assembled (multi-buffer) */
 	struct ofnic_rx_wb rx_first;	/* its first descriptor's write-back */
@@ -145,6 +149,7 @@ struct ofnic_priv {
 		bool adaptive_rx;
 	} itr;
 	struct bpf_prog *xdp_prog;	/* native XDP program, or NULL */
+	DECLARE_BITMAP(xsk_zc, OFNIC_MAX_QP);	/* queues bound to AF_XDP ZC */
 	struct ofnic_qp *qp;		/* max_qp entries, live for the device */
 	int admin_irq;
 	char admin_irq_name[32];
@@ -191,10 +196,27 @@ static inline struct ofnic_tx_desc *ofnic_tx_desc(struct ofnic_ring *ring,
 	return (struct ofnic_tx_desc *)ring->desc + i;
 }
 
+static inline struct ofnic_rx_desc *ofnic_rx_desc(struct ofnic_ring *ring,
+						  u32 i)
+{
+	return (struct ofnic_rx_desc *)ring->desc + i;
+}
+
+static inline struct ofnic_rx_wb *ofnic_rx_wb(struct ofnic_ring *ring, u32 i)
+{
+	return (struct ofnic_rx_wb *)ring->desc + i;
+}
+
 /* XDP rings are in use: queue pairs num_qp..2*num_qp-1 lend their TX ring. */
 static inline bool ofnic_xdp_on(const struct ofnic_priv *priv)
 {
 	return !!READ_ONCE(priv->xdp_prog);
+}
+
+/* Every frame must arrive in one buffer: XDP or AF_XDP zero-copy in use. */
+static inline bool ofnic_whole_frames(const struct ofnic_priv *priv)
+{
+	return ofnic_xdp_on(priv) || !bitmap_empty(priv->xsk_zc, OFNIC_MAX_QP);
 }
 
 /* ofnic_txrx.c */
@@ -214,6 +236,10 @@ void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring);
 void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx);
 void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma, u32 len,
 		       u16 flags);
+void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
+		       struct ofnic_ring_stats *st);
+void ofnic_rx_stats_commit(struct ofnic_ring *ring,
+			   const struct ofnic_ring_stats *st);
 
 void ofnic_qp_set_itr(struct ofnic_qp *qp);
 void ofnic_dim_work(struct work_struct *work);
@@ -249,6 +275,19 @@ void ofnic_xdp_rings_stop(struct ofnic_priv *priv);
 void ofnic_xdp_rings_free(struct ofnic_priv *priv);
 void ofnic_xdp_arm(struct ofnic_qp *qp);
 extern const struct xdp_metadata_ops ofnic_xdp_metadata_ops;
+bool ofnic_xdp_tx_frame(struct ofnic_qp *qp, struct xdp_frame *xdpf);
+u32 ofnic_xdp_act(struct ofnic_qp *qp, struct bpf_prog *prog,
+		  struct xdp_buff *xdp, struct ofnic_ring_stats *st, bool zc);
+
+/* ofnic_xsk.c: AF_XDP zero-copy */
+int ofnic_xsk_pool_setup(struct net_device *netdev, struct xsk_buff_pool *pool,
+			 u16 qid, struct netlink_ext_ack *extack);
+int ofnic_xsk_wakeup(struct net_device *netdev, u32 qid, u32 flags);
+int ofnic_xsk_rxq_setup(struct ofnic_qp *qp);
+bool ofnic_xsk_rx_fill(struct ofnic_qp *qp);
+int ofnic_xsk_clean_rx(struct ofnic_qp *qp, int budget);
+void ofnic_xsk_rx_flush(struct ofnic_qp *qp);
+void ofnic_xsk_xmit(struct ofnic_qp *qp, int budget);
 
 /* ofnic_ethtool.c */
 void ofnic_set_ethtool_ops(struct net_device *netdev);

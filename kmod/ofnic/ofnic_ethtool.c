@@ -81,9 +81,9 @@ static int ofnic_set_ringparam(struct net_device *netdev,
 			NL_SET_ERR_MSG_MOD(extack, "the device cannot split headers");
 			return -EOPNOTSUPP;
 		}
-		if (ofnic_xdp_on(priv)) {
+		if (ofnic_whole_frames(priv)) {
 			NL_SET_ERR_MSG_MOD(extack,
-					   "header-data split is not possible while an XDP program is attached");
+					   "header-data split is not possible while XDP or AF_XDP zero-copy is in use");
 			return -EBUSY;
 		}
 		hds = true;

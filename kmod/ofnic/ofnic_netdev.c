@@ -166,7 +166,7 @@ static void ofnic_set_rx_mode(struct net_device *netdev)
 static netdev_features_t ofnic_fix_features(struct net_device *netdev,
 					    netdev_features_t features)
 {
-	if (ofnic_xdp_on(netdev_priv(netdev)))
+	if (ofnic_whole_frames(netdev_priv(netdev)))
 		features &= ~NETIF_F_GRO_HW;
 	return features;
 }
@@ -262,8 +262,8 @@ static int ofnic_change_mtu(struct net_device *netdev, int mtu)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
 
-	if (ofnic_xdp_on(priv) && mtu > OFNIC_XDP_MAX_MTU) {
-		netdev_warn(netdev, "MTU %d too large while XDP is attached (at most %lu)\n",
+	if (ofnic_whole_frames(priv) && mtu > OFNIC_XDP_MAX_MTU) {
+		netdev_warn(netdev, "MTU %d too large while XDP or AF_XDP zero-copy is in use (at most %lu)\n",
 			    mtu, OFNIC_XDP_MAX_MTU);
 		return -EINVAL;
 	}
@@ -454,6 +454,7 @@ static const struct net_device_ops ofnic_netdev_ops = {
 	.ndo_get_stats64	= ofnic_get_stats64,
 	.ndo_bpf		= ofnic_bpf,
 	.ndo_xdp_xmit		= ofnic_xdp_xmit,
+	.ndo_xsk_wakeup		= ofnic_xsk_wakeup,
 };
 
 /* The offloads the device implements become netdev features. */
@@ -534,7 +535,8 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 	/* NDO_XMIT is added while a program (and so the XDP TX rings) exist. */
 	if (max_qp >= 2)
 		netdev->xdp_features = NETDEV_XDP_ACT_BASIC |
-				       NETDEV_XDP_ACT_REDIRECT;
+				       NETDEV_XDP_ACT_REDIRECT |
+				       NETDEV_XDP_ACT_XSK_ZEROCOPY;
 	ofnic_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = OFNIC_TX_TIMEOUT;
 	ofnic_set_offload_features(netdev, priv->features);

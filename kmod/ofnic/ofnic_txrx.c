@@ -14,22 +14,13 @@
 #include <net/page_pool/helpers.h>
 #include <net/tcp.h>
 #include <net/xdp.h>
+#include <net/xdp_sock_drv.h>
 
 #include "ofnic.h"
 
 static struct device *ofnic_dev(struct ofnic_qp *qp)
 {
 	return &qp->priv->pdev->dev;
-}
-
-static struct ofnic_rx_desc *ofnic_rx_desc(struct ofnic_ring *ring, u32 i)
-{
-	return (struct ofnic_rx_desc *)ring->desc + i;
-}
-
-static struct ofnic_rx_wb *ofnic_rx_wb(struct ofnic_ring *ring, u32 i)
-{
-	return (struct ofnic_rx_wb *)ring->desc + i;
 }
 
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s)
@@ -274,6 +265,10 @@ static void ofnic_rx_fill(struct ofnic_qp *qp)
 	u32 n = ofnic_ring_unused(ring);
 	u32 idx = ring->next_to_use;
 
+	if (qp->xsk_pool) {
+		ofnic_xsk_rx_fill(qp);
+		return;
+	}
 	while (n--) {
 		struct ofnic_rx_desc *desc = ofnic_rx_desc(ring, idx);
 		struct page *page = page_pool_dev_alloc_pages(qp->page_pool);
@@ -409,8 +404,8 @@ static bool ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb)
 }
 
 /* Checksum, hash and coalescing results of the device, for the stack. */
-static void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
-			      struct ofnic_ring_stats *st)
+void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
+		       struct ofnic_ring_stats *st)
 {
 	const struct ofnic_rx_wb *wb = &qp->rx_first;
 	netdev_features_t features = qp->priv->netdev->features;
@@ -548,33 +543,40 @@ static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 		ofnic_rx_offloads(qp, skb, &st);
 		napi_gro_receive(&qp->napi, skb);
 	}
-	if (st.packets || st.drops) {
-		struct ofnic_ring_stats *rs = &ring->stats;
-
-		u64_stats_update_begin(&ring->syncp);
-		rs->packets += st.packets;
-		rs->bytes += st.bytes;
-		rs->drops += st.drops;
-		rs->csum += st.csum;
-		rs->csum_bad += st.csum_bad;
-		rs->csum_none += st.csum_none;
-		rs->gso_packets += st.gso_packets;
-		rs->gso_bytes += st.gso_bytes;
-		rs->gso_wire_packets += st.gso_wire_packets;
-		rs->gso_wire_bytes += st.gso_wire_bytes;
-		rs->hds += st.hds;
-		rs->xdp_pass += st.xdp_pass;
-		rs->xdp_drop += st.xdp_drop;
-		rs->xdp_tx += st.xdp_tx;
-		rs->xdp_tx_err += st.xdp_tx_err;
-		rs->xdp_redirect += st.xdp_redirect;
-		rs->xdp_redirect_err += st.xdp_redirect_err;
-		rs->xdp_aborted += st.xdp_aborted;
-		u64_stats_update_end(&ring->syncp);
-	}
+	ofnic_rx_stats_commit(ring, &st);
 	if (xdp_tx)
 		ofnic_xdp_tx_doorbell(qp);
 	return st.packets;
+}
+
+/* Add a poll's receive counters to the ring's. */
+void ofnic_rx_stats_commit(struct ofnic_ring *ring,
+			   const struct ofnic_ring_stats *st)
+{
+	if (st->packets || st->drops) {
+		struct ofnic_ring_stats *rs = &ring->stats;
+
+		u64_stats_update_begin(&ring->syncp);
+		rs->packets += st->packets;
+		rs->bytes += st->bytes;
+		rs->drops += st->drops;
+		rs->csum += st->csum;
+		rs->csum_bad += st->csum_bad;
+		rs->csum_none += st->csum_none;
+		rs->gso_packets += st->gso_packets;
+		rs->gso_bytes += st->gso_bytes;
+		rs->gso_wire_packets += st->gso_wire_packets;
+		rs->gso_wire_bytes += st->gso_wire_bytes;
+		rs->hds += st->hds;
+		rs->xdp_pass += st->xdp_pass;
+		rs->xdp_drop += st->xdp_drop;
+		rs->xdp_tx += st->xdp_tx;
+		rs->xdp_tx_err += st->xdp_tx_err;
+		rs->xdp_redirect += st->xdp_redirect;
+		rs->xdp_redirect_err += st->xdp_redirect_err;
+		rs->xdp_aborted += st->xdp_aborted;
+		u64_stats_update_end(&ring->syncp);
+	}
 }
 
 static void ofnic_rx_flush(struct ofnic_qp *qp)
@@ -583,6 +585,10 @@ static void ofnic_rx_flush(struct ofnic_qp *qp)
 	u32 i;
 
 	ofnic_rx_drop_partial(qp);
+	if (qp->xsk_pool) {
+		ofnic_xsk_rx_flush(qp);
+		return;
+	}
 	for (i = 0; i < ring->size; i++) {
 		if (ring->rx_page[i]) {
 			page_pool_put_full_page(qp->page_pool,
@@ -602,17 +608,29 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	int done;
 
 	ofnic_clean_tx(qp, budget);
-	if (qp->xdp_ring)
+	if (qp->xdp_ring) {
 		ofnic_xdp_clean_tx(qp);
-	done = budget ? ofnic_clean_rx(qp, budget) : 0;
+		if (qp->xsk_pool)
+			ofnic_xsk_xmit(qp, budget);
+	}
+	if (!budget)
+		done = 0;
+	else if (qp->xsk_pool)
+		done = ofnic_xsk_clean_rx(qp, budget);
+	else
+		done = ofnic_clean_rx(qp, budget);
 	if (qp->xdp_redirected) {
 		qp->xdp_redirected = false;
 		xdp_do_flush();
 	}
 	ofnic_rx_fill(qp);
 
-	/* No buffer could be posted at all: keep polling until memory returns. */
-	if (qp->rx.next_to_use == qp->rx.next_to_clean)
+	/*
+	 * No buffer could be posted at all: keep polling until memory returns
+	 * (an AF_XDP socket that uses need_wakeup kicks us when it refills).
+	 */
+	if (qp->rx.next_to_use == qp->rx.next_to_clean &&
+	    !(qp->xsk_pool && xsk_uses_need_wakeup(qp->xsk_pool)))
 		return budget;
 	if (done < budget && napi_complete_done(napi, done)) {
 		if (qp->priv->itr.adaptive_rx) {
@@ -727,7 +745,7 @@ void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
 	writel(upper_32_bits(ring->desc_dma), ring->regs + OFNIC_Q_BASE_HI);
 	writel(ring->size, ring->regs + OFNIC_Q_SIZE);
 	if (rx) {
-		writel(OFNIC_RX_BUF_LEN, ring->regs + OFNIC_Q_BUF_SIZE);
+		writel(ring->buf_len, ring->regs + OFNIC_Q_BUF_SIZE);
 		writel(ring->hdr_buf ? OFNIC_HDR_BUF_LEN : 0,
 		       ring->regs + OFNIC_Q_HDR_SIZE);
 	}
@@ -780,8 +798,16 @@ int ofnic_qp_alloc(struct ofnic_qp *qp)
 			       qp->napi.napi_id);
 	if (err)
 		goto err_pool;
-	err = xdp_rxq_info_reg_mem_model(&qp->xdp_rxq, MEM_TYPE_PAGE_POOL,
-					 qp->page_pool);
+	qp->rx.buf_len = OFNIC_RX_BUF_LEN;
+	qp->xsk_pool = NULL;
+	if (test_bit(qp->idx, priv->xsk_zc))
+		qp->xsk_pool = xsk_get_pool_from_qid(priv->netdev, qp->idx);
+	if (qp->xsk_pool)
+		err = ofnic_xsk_rxq_setup(qp);
+	else
+		err = xdp_rxq_info_reg_mem_model(&qp->xdp_rxq,
+						 MEM_TYPE_PAGE_POOL,
+						 qp->page_pool);
 	if (err)
 		goto err_rxq;
 	return 0;

@@ -15,10 +15,15 @@
 #include <linux/filter.h>
 #include <net/page_pool/helpers.h>
 #include <net/xdp.h>
+#include <net/xdp_sock_drv.h>
 
 #include "ofnic.h"
 
-/* The xdp_buff of a frame, with the write-back the metadata kfuncs read. */
+/*
+ * The xdp_buff of a frame, with the write-back the metadata kfuncs read. For
+ * AF_XDP zero-copy buffers .wb lives in struct xdp_buff_xsk's cb[], at the
+ * same offset (ofnic_xsk_rxq_setup fills it).
+ */
 struct ofnic_xdp_buff {
 	struct xdp_buff xdp;
 	const struct ofnic_rx_wb *wb;
@@ -44,6 +49,7 @@ static bool ofnic_xdp_post(struct ofnic_ring *ring, struct xdp_frame *xdpf,
 	buf->dma = dma;
 	buf->len = xdpf->len;
 	buf->mapped_page = mapped;	/* here: we mapped it (ndo_xdp_xmit) */
+	buf->xsk = 0;
 	buf->eop = idx;
 	buf->bytes = xdpf->len;
 	ofnic_tx_desc_set(ring, idx, dma, xdpf->len, OFNIC_TXD_EOP);
@@ -81,7 +87,7 @@ void ofnic_xdp_tx_doorbell(struct ofnic_qp *qp)
 void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
 {
 	struct ofnic_ring *ring = qp->xdp_ring;
-	unsigned int pkts = 0, bytes = 0, errs = 0;
+	unsigned int pkts = 0, bytes = 0, errs = 0, xsk = 0;
 	u32 ntc = ring->next_to_clean;
 
 	/* next_to_use may grow under us (ndo_xdp_xmit): reading it is enough */
@@ -97,11 +103,17 @@ void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
 			errs++;
 		pkts++;
 		bytes += buf->bytes;
+		if (buf->xsk) {
+			buf->xsk = 0;	/* the pool's own memory */
+			xsk++;
+		}
 		ofnic_xdp_buf_free(ring, buf, true);
 		ntc = ofnic_next(ring, ntc);
 	}
 	if (!pkts)
 		return;
+	if (xsk)
+		xsk_tx_completed(qp->xsk_pool, xsk);
 	spin_lock(&ring->xdp_lock);
 	ring->next_to_clean = ntc;
 	u64_stats_update_begin(&ring->syncp);
@@ -110,6 +122,25 @@ void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
 	ring->stats.drops += errs;
 	u64_stats_update_end(&ring->syncp);
 	spin_unlock(&ring->xdp_lock);
+}
+
+/* Queue a frame in memory of its own (mapped here) on pair qp's XDP ring. */
+bool ofnic_xdp_tx_frame(struct ofnic_qp *qp, struct xdp_frame *xdpf)
+{
+	struct ofnic_ring *ring = qp->xdp_ring;
+	struct device *dev = ofnic_xdp_dev(ring);
+	dma_addr_t dma;
+	bool ok;
+
+	dma = dma_map_single(dev, xdpf->data, xdpf->len, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, dma))
+		return false;
+	spin_lock(&ring->xdp_lock);
+	ok = ofnic_xdp_post(ring, xdpf, dma, true);
+	spin_unlock(&ring->xdp_lock);
+	if (!ok)
+		dma_unmap_single(dev, dma, xdpf->len, DMA_TO_DEVICE);
+	return ok;
 }
 
 /* XDP_TX: send the frame back out of the port it came in on. */
@@ -185,44 +216,51 @@ int ofnic_xdp_xmit(struct net_device *netdev, int n, struct xdp_frame **frames,
 /* ---- receive --------------------------------------------------------------- */
 
 /*
- * Run the program on a frame the device wrote into one page at
- * OFNIC_RX_HEADROOM. On OFNIC_XDP_PASS, *off, *len and *metasize describe the
- * frame as the program left it; otherwise the page is no longer ours.
+ * Carry out the program's verdict on the frame in xdp, a page_pool page or
+ * (zc) an AF_XDP buffer. On XDP_PASS the buffer is still the caller's; on
+ * any other verdict it has been sent, redirected or freed.
  */
-enum ofnic_xdp_res ofnic_rx_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
-				struct page *page, u32 *off, u32 *len,
-				u32 *metasize, struct ofnic_ring_stats *st)
+u32 ofnic_xdp_act(struct ofnic_qp *qp, struct bpf_prog *prog,
+		  struct xdp_buff *xdp, struct ofnic_ring_stats *st, bool zc)
 {
 	struct net_device *netdev = qp->priv->netdev;
-	struct ofnic_xdp_buff ctx;
+	struct xdp_frame *xdpf;
 	u32 act;
 
-	xdp_init_buff(&ctx.xdp, PAGE_SIZE, &qp->xdp_rxq);
-	xdp_prepare_buff(&ctx.xdp, page_address(page), OFNIC_RX_HEADROOM, *len,
-			 true);
-	ctx.wb = &qp->rx_first;
-
-	act = bpf_prog_run_xdp(prog, &ctx.xdp);
+	act = bpf_prog_run_xdp(prog, xdp);
 	switch (act) {
 	case XDP_PASS:
 		st->xdp_pass++;
-		*off = ctx.xdp.data - ctx.xdp.data_hard_start;
-		*len = ctx.xdp.data_end - ctx.xdp.data;
-		*metasize = ctx.xdp.data - ctx.xdp.data_meta;
-		return OFNIC_XDP_PASS;
+		return act;
 	case XDP_TX:
-		if (likely(ofnic_xdp_tx(qp, &ctx.xdp, page))) {
-			st->xdp_tx++;
-			return OFNIC_XDP_CONSUMED;
+		if (!zc) {
+			if (likely(ofnic_xdp_tx(qp, xdp,
+						virt_to_head_page(xdp->data)))) {
+				st->xdp_tx++;
+				return act;
+			}
+		} else {
+			/* copies the frame out and frees the AF_XDP buffer */
+			xdpf = xdp_convert_buff_to_frame(xdp);
+			if (likely(xdpf)) {
+				if (likely(ofnic_xdp_tx_frame(qp, xdpf))) {
+					st->xdp_tx++;
+					return act;
+				}
+				xdp_return_frame_rx_napi(xdpf);
+				st->xdp_tx_err++;
+				trace_xdp_exception(netdev, prog, act);
+				return act;
+			}
 		}
 		st->xdp_tx_err++;
 		trace_xdp_exception(netdev, prog, act);
 		break;
 	case XDP_REDIRECT:
-		if (likely(!xdp_do_redirect(netdev, &ctx.xdp, prog))) {
+		if (likely(!xdp_do_redirect(netdev, xdp, prog))) {
 			st->xdp_redirect++;
 			qp->xdp_redirected = true;
-			return OFNIC_XDP_CONSUMED;
+			return act;
 		}
 		st->xdp_redirect_err++;
 		trace_xdp_exception(netdev, prog, act);
@@ -238,8 +276,36 @@ enum ofnic_xdp_res ofnic_rx_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
 		st->xdp_aborted++;
 		break;
 	}
-	page_pool_put_full_page(qp->page_pool, page, true);
-	return OFNIC_XDP_CONSUMED;
+	if (zc)
+		xsk_buff_free(xdp);
+	else
+		page_pool_put_full_page(qp->page_pool,
+					virt_to_head_page(xdp->data), true);
+	return act;
+}
+
+/*
+ * Run the program on a frame the device wrote into one page at
+ * OFNIC_RX_HEADROOM. On OFNIC_XDP_PASS, *off, *len and *metasize describe the
+ * frame as the program left it; otherwise the page is no longer ours.
+ */
+enum ofnic_xdp_res ofnic_rx_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
+				struct page *page, u32 *off, u32 *len,
+				u32 *metasize, struct ofnic_ring_stats *st)
+{
+	struct ofnic_xdp_buff ctx;
+
+	xdp_init_buff(&ctx.xdp, PAGE_SIZE, &qp->xdp_rxq);
+	xdp_prepare_buff(&ctx.xdp, page_address(page), OFNIC_RX_HEADROOM, *len,
+			 true);
+	ctx.wb = &qp->rx_first;
+
+	if (ofnic_xdp_act(qp, prog, &ctx.xdp, st, false) != XDP_PASS)
+		return OFNIC_XDP_CONSUMED;
+	*off = ctx.xdp.data - ctx.xdp.data_hard_start;
+	*len = ctx.xdp.data_end - ctx.xdp.data;
+	*metasize = ctx.xdp.data - ctx.xdp.data_meta;
+	return OFNIC_XDP_PASS;
 }
 
 /* ---- XDP TX ring lifecycle (under RTNL, with the device open) -------------- */
@@ -325,12 +391,22 @@ void ofnic_xdp_rings_stop(struct ofnic_priv *priv)
 	for (i = 0; i < priv->num_qp; i++) {
 		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
 		struct ofnic_ring *ring = &xq->tx;
-		u32 j;
+		u32 j, xsk = 0;
 
 		writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
 		for (j = ring->next_to_clean; j != ring->next_to_use;
-		     j = ofnic_next(ring, j))
-			ofnic_xdp_buf_free(ring, &ring->tx_buf[j], false);
+		     j = ofnic_next(ring, j)) {
+			struct ofnic_tx_buf *buf = &ring->tx_buf[j];
+
+			if (buf->xsk) {
+				buf->xsk = 0;
+				xsk++;
+			}
+			ofnic_xdp_buf_free(ring, buf, false);
+		}
+		/* AF_XDP frames never sent still go back to their socket */
+		if (xsk && priv->qp[i].xsk_pool)
+			xsk_tx_completed(priv->qp[i].xsk_pool, xsk);
 		ring->next_to_use = 0;
 		ring->next_to_clean = 0;
 	}
@@ -431,6 +507,9 @@ int ofnic_bpf(struct net_device *netdev, struct netdev_bpf *bpf)
 	switch (bpf->command) {
 	case XDP_SETUP_PROG:
 		return ofnic_xdp_setup(netdev, bpf->prog, bpf->extack);
+	case XDP_SETUP_XSK_POOL:
+		return ofnic_xsk_pool_setup(netdev, bpf->xsk.pool,
+					    bpf->xsk.queue_id, bpf->extack);
 	default:
 		return -EINVAL;
 	}
