@@ -298,4 +298,8 @@ void ofnic_debugfs_exit(void);
 void ofnic_debugfs_add(struct ofnic_priv *priv);
 void ofnic_debugfs_remove(struct ofnic_priv *priv);
 
+/* ofnic_genl.c */
+int ofnic_genl_init(void);
+void ofnic_genl_exit(void);
+
 #endif /* _OFNIC_H_ */

@@ -147,15 +147,25 @@ static int __init ofnic_init(void)
 	int err;
 
 	ofnic_debugfs_init();
+	err = ofnic_genl_init();
+	if (err)
+		goto err_debugfs;
 	err = pci_register_driver(&ofnic_pci_driver);
 	if (err)
-		ofnic_debugfs_exit();
+		goto err_genl;
+	return 0;
+
+err_genl:
+	ofnic_genl_exit();
+err_debugfs:
+	ofnic_debugfs_exit();
 	return err;
 }
 
 static void __exit ofnic_exit(void)
 {
 	pci_unregister_driver(&ofnic_pci_driver);
+	ofnic_genl_exit();
 	ofnic_debugfs_exit();
 }
 
