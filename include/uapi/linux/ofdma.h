@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	include/uapi/ofdma.yaml */
+/* YNL-GEN uapi header */
+
+#ifndef _UAPI_LINUX_OFDMA_H
+#define _UAPI_LINUX_OFDMA_H
+
+#define OFDMA_FAMILY_NAME	"ofdma"
+#define OFDMA_FAMILY_VERSION	1
+
+/**
+ * enum ofdma_chan_state - State of a channel (the state field of its STATUS
+ *   register).
+ */
+enum ofdma_chan_state {
+	OFDMA_CHAN_STATE_DISABLED,
+	OFDMA_CHAN_STATE_IDLE,
+	OFDMA_CHAN_STATE_ACTIVE,
+	OFDMA_CHAN_STATE_SUSPENDED,
+	OFDMA_CHAN_STATE_HALTED,
+};
+
+/**
+ * enum ofdma_err_code - Why the engine halted a channel (docs/ofdma-spec.md
+ *   error codes).
+ */
+enum ofdma_err_code {
+	OFDMA_ERR_CODE_NONE,
+	OFDMA_ERR_CODE_RING,
+	OFDMA_ERR_CODE_CMPL_ADDR,
+	OFDMA_ERR_CODE_TAIL,
+	OFDMA_ERR_CODE_DESC_READ,
+	OFDMA_ERR_CODE_FLAGS,
+	OFDMA_ERR_CODE_LEN,
+	OFDMA_ERR_CODE_SRC,
+	OFDMA_ERR_CODE_DST,
+	OFDMA_ERR_CODE_OVERLAP,
+};
+
+enum {
+	OFDMA_A_CHAN_BUS_ADDR = 1,
+	OFDMA_A_CHAN_CHAN_ID,
+	OFDMA_A_CHAN_NAME,
+	OFDMA_A_CHAN_STATE,
+	OFDMA_A_CHAN_ERROR,
+	OFDMA_A_CHAN_IN_USE,
+	OFDMA_A_CHAN_STATS,
+
+	__OFDMA_A_CHAN_MAX,
+	OFDMA_A_CHAN_MAX = (__OFDMA_A_CHAN_MAX - 1)
+};
+
+enum {
+	OFDMA_A_CHAN_STATS_SUBMITTED = 1,
+	OFDMA_A_CHAN_STATS_COMPLETED,
+	OFDMA_A_CHAN_STATS_BYTES,
+	OFDMA_A_CHAN_STATS_ERRORS,
+	OFDMA_A_CHAN_STATS_ABORTED,
+	OFDMA_A_CHAN_STATS_RECOVERIES,
+	OFDMA_A_CHAN_STATS_INTERRUPTS,
+	OFDMA_A_CHAN_STATS_PREP_FULL,
+
+	__OFDMA_A_CHAN_STATS_MAX,
+	OFDMA_A_CHAN_STATS_MAX = (__OFDMA_A_CHAN_STATS_MAX - 1)
+};
+
+enum {
+	OFDMA_CMD_CHAN_GET = 1,
+
+	__OFDMA_CMD_MAX,
+	OFDMA_CMD_MAX = (__OFDMA_CMD_MAX - 1)
+};
+
+#endif /* _UAPI_LINUX_OFDMA_H */
