@@ -1,0 +1,534 @@
+// Host unit tests of the ofdma copy engine (docs/ofdma-spec.md) over qtest: the
+// register interface, copies and completion records, interrupts, and bad input
+// (QEMU survives, the channel halts with the right error code, a reset recovers).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "device_fixture.h"
+#include "ofdma_hw.h"
+#include "ofnic_port.h"
+
+namespace ofnic::test {
+namespace {
+
+static_assert(sizeof(ofdma_desc) == OFDMA_DESC_SIZE);
+static_assert(sizeof(ofdma_cmpl) == OFDMA_CMPL_SIZE);
+
+constexpr uint64_t kBar0 = 0xe0000000;
+constexpr uint32_t kBar2 = 0xe0020000;
+constexpr uint8_t kDevfn = 6 << 3;
+constexpr unsigned kChannels = 4;
+constexpr uint64_t kBiosRom = 0xfffc0000;  // read-only memory: not a destination
+
+std::vector<std::string> ofdma_args(std::string channels = "4") {
+  return {"-machine", "q35",        "-accel", "qtest", "-display", "none", "-m", "64M",
+          "-nodefaults", "-device", fmt::format("ofdma,channels={},addr=0x6", channels)};
+}
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = uint8_t(rng());
+  return v;
+}
+
+class OfdmaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    qt_ = std::make_unique<qtest::Client>(qemu_options(ofdma_args()));
+    auto fns = pci_find(*qt_, OFDMA_PCI_VENDOR_ID, OFDMA_PCI_DEVICE_ID);
+    ASSERT_EQ(fns.size(), 1u);
+    cfg_ = std::make_unique<PciConfig>(*qt_, 0, fns[0]);
+    cfg_->write32(0x10 + 4 * OFDMA_BAR_REGS, uint32_t(kBar0));
+    cfg_->write32(0x14 + 4 * OFDMA_BAR_REGS, uint32_t(kBar0 >> 32));
+    cfg_->write32(0x10 + 4 * OFDMA_BAR_MSIX, kBar2);
+    cfg_->write16(4, cfg_->read16(4) | 0x6);  // memory + bus master
+    ASSERT_EQ(reg(OFDMA_REG_ID), OFDMA_ID_MAGIC);
+  }
+
+  void TearDown() override {
+    if (!qt_) return;
+    EXPECT_TRUE(qt_->alive()) << "QEMU is gone";
+    if (qt_->alive()) {
+      EXPECT_EQ(reg(OFDMA_REG_ID), OFDMA_ID_MAGIC);
+    }
+    if (HasFailure()) {
+      qt_->stop();
+      fmt::print("QEMU log:\n{}\n", qt_->log());
+    }
+  }
+
+  uint32_t reg(uint32_t off) { return qt_->readl(kBar0 + off); }
+  void set_reg(uint32_t off, uint32_t v) { qt_->writel(kBar0 + off, v); }
+  uint32_t creg(unsigned c, uint32_t off) { return reg(OFDMA_REG_CHAN(c) + off); }
+  void set_creg(unsigned c, uint32_t off, uint32_t v) { set_reg(OFDMA_REG_CHAN(c) + off, v); }
+  uint32_t state(unsigned c) { return creg(c, OFDMA_CH_STATUS) & OFDMA_CS_STATE_MASK; }
+  uint32_t error(unsigned c) { return OFDMA_CS_ERR(creg(c, OFDMA_CH_STATUS)); }
+
+  struct Chan {
+    unsigned idx;
+    uint64_t ring, cmpl;
+    uint32_t size, tail = 0;
+  };
+
+  // Programs channel c with a fresh ring and completion record; enables it.
+  Chan setup(unsigned c, uint32_t size = 64, bool enable = true) {
+    Chan ch{c, mem_.alloc(uint64_t(size) * OFDMA_DESC_SIZE, OFDMA_RING_ALIGN),
+            mem_.alloc(OFDMA_CMPL_SIZE, OFDMA_CMPL_ALIGN), size};
+    set_creg(c, OFDMA_CH_RING_LO, uint32_t(ch.ring));
+    set_creg(c, OFDMA_CH_RING_HI, uint32_t(ch.ring >> 32));
+    set_creg(c, OFDMA_CH_RING_SIZE, size);
+    set_creg(c, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl));
+    set_creg(c, OFDMA_CH_CMPL_HI, uint32_t(ch.cmpl >> 32));
+    if (enable) set_creg(c, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+    return ch;
+  }
+
+  // Writes a descriptor into the next slot (no doorbell); returns the slot.
+  uint32_t post(Chan& ch, uint64_t src, uint64_t dst, uint32_t len, uint32_t flags = 0) {
+    ofdma_desc d{};
+    d.src = src;
+    d.dst = dst;
+    d.len = len;
+    d.flags = flags;
+    d.user = 0x5eed0000u + ch.tail;
+    uint32_t slot = ch.tail;
+    qt_->write(ch.ring + uint64_t(slot) * OFDMA_DESC_SIZE,
+               {reinterpret_cast<const uint8_t*>(&d), sizeof(d)});
+    ch.tail = (ch.tail + 1) % ch.size;
+    return slot;
+  }
+  void doorbell(Chan& ch) { set_creg(ch.idx, OFDMA_CH_TAIL, ch.tail); }
+
+  ofdma_cmpl record(const Chan& ch) {
+    auto b = qt_->read(ch.cmpl, sizeof(ofdma_cmpl));
+    ofdma_cmpl c;
+    std::memcpy(&c, b.data(), sizeof(c));
+    return c;
+  }
+
+  // Waits until the record says n descriptors completed (or the channel halted).
+  ::testing::AssertionResult completes(const Chan& ch, uint64_t n) {
+    if (wait_for([&] {
+          auto r = record(ch);
+          return r.completed >= n || (r.status & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED;
+        }) &&
+        record(ch).completed == n) {
+      return ::testing::AssertionSuccess();
+    }
+    auto r = record(ch);
+    return ::testing::AssertionFailure()
+           << fmt::format("channel {}: completed {} (want {}), status {:#x}, head {}", ch.idx,
+                          uint64_t(r.completed), n, uint32_t(r.status),
+                          creg(ch.idx, OFDMA_CH_HEAD));
+  }
+
+  // Waits until channel c is halted.
+  bool halts(unsigned c) { return wait_for([&] { return state(c) == OFDMA_CS_HALTED; }); }
+
+  bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds t = 3s) {
+    auto deadline = std::chrono::steady_clock::now() + t;
+    for (;;) {
+      if (pred()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return pred();
+      std::this_thread::sleep_for(200us);
+    }
+  }
+
+  uint64_t put(const std::vector<uint8_t>& data, uint64_t align = 64) {
+    uint64_t a = mem_.alloc(data.size(), align);
+    qt_->write(a, data);
+    return a;
+  }
+
+  // MSI-X vector v of the device writes data to a mailbox in guest RAM.
+  void msix_to_mailbox(unsigned v, uint64_t mailbox, uint32_t data) {
+    auto cap = cfg_->find_capability(0x11);
+    ASSERT_TRUE(cap.has_value());
+    uint32_t table = cfg_->read32(*cap + 4) & ~7u;
+    uint64_t e = kBar2 + table + 16ull * v;
+    qt_->writel(e, uint32_t(mailbox));
+    qt_->writel(e + 4, uint32_t(mailbox >> 32));
+    qt_->writel(e + 8, data);
+    qt_->writel(e + 12, 0);
+    cfg_->write16(*cap + 2, uint16_t((cfg_->read16(*cap + 2) & ~0x4000) | 0x8000));
+  }
+
+  std::unique_ptr<qtest::Client> qt_;
+  std::unique_ptr<PciConfig> cfg_;
+  GuestMem mem_{kMemStart, kMemEnd};
+};
+
+TEST_F(OfdmaTest, Identity) {
+  EXPECT_EQ(cfg_->read16(0), OFDMA_PCI_VENDOR_ID);
+  EXPECT_EQ(cfg_->read16(2), OFDMA_PCI_DEVICE_ID);
+  EXPECT_EQ(cfg_->read8(8), OFDMA_PCI_REVISION);
+  EXPECT_EQ(cfg_->read32(8) >> 16, uint32_t(OFDMA_PCI_CLASS));
+  EXPECT_EQ(cfg_->read8(0x3d), 0) << "no INTx pin";
+  EXPECT_TRUE(cfg_->find_capability(0x11).has_value()) << "MSI-X";
+  EXPECT_EQ(reg(OFDMA_REG_VERSION), OFDMA_VERSION);
+  EXPECT_EQ(reg(OFDMA_REG_NUM_CHAN), kChannels);
+  EXPECT_EQ(reg(OFDMA_REG_CAPS),
+            OFDMA_CAP_MEMCPY | OFDMA_CAP_FENCE | OFDMA_CAP_NULL | OFDMA_CAP_CMPL);
+  EXPECT_EQ(reg(OFDMA_REG_MAX_XFER), OFDMA_MAX_XFER);
+  EXPECT_EQ(reg(OFDMA_REG_ERR_COUNT), 0u);
+  for (unsigned c = 0; c < kChannels; c++) EXPECT_EQ(state(c), OFDMA_CS_DISABLED);
+}
+
+TEST(OfdmaProperty, ChannelsProperty) {
+  {
+    qtest::Client qt(qemu_options(ofdma_args("2")));
+    PciConfig cfg(qt, 0, kDevfn);
+    cfg.write32(0x10, uint32_t(kBar0));
+    cfg.write32(0x14, 0);
+    cfg.write16(4, 0x6);
+    EXPECT_EQ(qt.readl(kBar0 + OFDMA_REG_NUM_CHAN), 2u);
+    qt.writel(kBar0 + OFDMA_REG_CHAN(2) + OFDMA_CH_RING_SIZE, 64);
+    EXPECT_EQ(qt.readl(kBar0 + OFDMA_REG_CHAN(2) + OFDMA_CH_RING_SIZE), 0u)
+        << "a channel that does not exist reads 0";
+  }
+  for (const char* bad : {"0", "17"}) {
+    auto r = qtest::run_until_exit(qemu_options(ofdma_args(bad)));
+    ASSERT_TRUE(r.exited) << "QEMU accepted channels=" << bad;
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("channels must be 1..16"), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(OfdmaTest, RegisterInterface) {
+  set_creg(1, OFDMA_CH_RING_LO, 0x12345640);
+  set_creg(1, OFDMA_CH_RING_HI, 0x1);
+  set_creg(1, OFDMA_CH_RING_SIZE, 256);
+  set_creg(1, OFDMA_CH_CMPL_LO, 0x1000);
+  EXPECT_EQ(creg(1, OFDMA_CH_RING_LO), 0x12345640u);
+  EXPECT_EQ(creg(1, OFDMA_CH_RING_HI), 1u);
+  EXPECT_EQ(creg(1, OFDMA_CH_RING_SIZE), 256u);
+  EXPECT_EQ(creg(1, OFDMA_CH_CMPL_LO), 0x1000u);
+  EXPECT_EQ(creg(0, OFDMA_CH_RING_SIZE), 0u) << "per channel";
+  EXPECT_EQ(reg(0x0f00), 0u) << "unknown register";
+  set_reg(OFDMA_REG_ID, 0);
+  EXPECT_EQ(reg(OFDMA_REG_ID), OFDMA_ID_MAGIC) << "read-only";
+  EXPECT_EQ(qt_->readw(kBar0 + OFDMA_REG_ID), 0u) << "16-bit reads are dropped";
+
+  auto ch = setup(2);
+  EXPECT_EQ(state(2), OFDMA_CS_IDLE);
+  set_creg(2, OFDMA_CH_RING_SIZE, 16);
+  EXPECT_EQ(creg(2, OFDMA_CH_RING_SIZE), 64u) << "ring registers are locked while enabled";
+  set_creg(2, OFDMA_CH_CTRL, OFDMA_CC_ENABLE | OFDMA_CC_SUSPEND);
+  EXPECT_EQ(state(2), OFDMA_CS_SUSPENDED);
+  set_creg(2, OFDMA_CH_CTRL, 0);
+  EXPECT_EQ(state(2), OFDMA_CS_DISABLED);
+  set_creg(2, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  EXPECT_EQ(creg(2, OFDMA_CH_CTRL), 0u) << "RESET reads 0";
+  EXPECT_EQ(creg(2, OFDMA_CH_RING_SIZE), 64u) << "a channel reset keeps the ring registers";
+  set_reg(OFDMA_REG_CTRL, OFDMA_CTRL_RESET);
+  EXPECT_EQ(creg(2, OFDMA_CH_RING_SIZE), 0u) << "a device reset clears them";
+  (void)ch;
+}
+
+TEST_F(OfdmaTest, CopiesAnyAlignmentAndWritesCompletionRecord) {
+  auto ch = setup(0);
+  auto src = random_bytes(64 * 1024, 1);
+  uint64_t s = put(src);
+  uint64_t d = mem_.alloc(src.size() + 256, 64);
+  qt_->memset(d, src.size() + 256, 0xa5);
+  // (src offset, dst offset, length): unaligned, tiny, page-crossing.
+  struct Piece {
+    uint32_t so, dof, len;
+  };
+  std::vector<Piece> pieces = {{0, 0, 1},     {3, 17, 5},      {100, 300, 4096},
+                               {4095, 5001, 4099}, {8191, 13000, 30000}, {1, 44000, 20000}};
+  uint32_t last = 0;
+  uint64_t bytes = 0;
+  for (auto& p : pieces) {
+    last = post(ch, s + p.so, d + p.dof, p.len);
+    bytes += p.len;
+  }
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, pieces.size()));
+  auto r = record(ch);
+  EXPECT_EQ(r.last_desc, last);
+  EXPECT_EQ(r.status & OFDMA_CS_STATE_MASK, uint32_t(OFDMA_CS_IDLE));
+  EXPECT_EQ(r.err_desc, 0u);
+  EXPECT_EQ(creg(0, OFDMA_CH_HEAD), ch.tail);
+  EXPECT_EQ(creg(0, OFDMA_CH_DONE_LO), pieces.size());
+  EXPECT_EQ(creg(0, OFDMA_CH_BYTES_LO), bytes);
+  // Expected destination: 0xa5 everywhere except the pieces.
+  std::vector<uint8_t> want(src.size() + 256, 0xa5);
+  for (auto& p : pieces) std::memcpy(want.data() + p.dof, src.data() + p.so, p.len);
+  EXPECT_TRUE(qt_->read(d, want.size()) == want) << "destination differs";
+  EXPECT_TRUE(qt_->read(s, src.size()) == src) << "source modified";
+}
+
+TEST_F(OfdmaTest, LargeCopySpansSlices) {
+  auto ch = setup(1);
+  auto src = random_bytes(2560 * 1024 + 7, 2);
+  uint64_t s = put(src);
+  uint64_t d = mem_.alloc(src.size(), 64);
+  post(ch, s, d, uint32_t(src.size()));
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, 1));
+  EXPECT_TRUE(qt_->read(d, src.size()) == src);
+}
+
+TEST_F(OfdmaTest, RingWrapsAndCountNeverWraps) {
+  auto ch = setup(0, 16);
+  auto src = random_bytes(100 * 64, 3);
+  uint64_t s = put(src);
+  uint64_t d = mem_.alloc(src.size(), 64);
+  unsigned n = 0;
+  while (n < 100) {
+    for (unsigned k = 0; k < 10 && n < 100; k++, n++) post(ch, s + 64 * n, d + 64 * n, 64);
+    doorbell(ch);
+    ASSERT_TRUE(completes(ch, n));
+  }
+  EXPECT_EQ(record(ch).completed, 100u);
+  EXPECT_EQ(record(ch).last_desc, 99u % 16);
+  EXPECT_TRUE(qt_->read(d, src.size()) == src);
+}
+
+TEST_F(OfdmaTest, ChannelsRunIndependently) {
+  std::vector<Chan> chans;
+  std::vector<std::vector<uint8_t>> srcs;
+  std::vector<uint64_t> dsts;
+  for (unsigned c = 0; c < kChannels; c++) {
+    chans.push_back(setup(c));
+    srcs.push_back(random_bytes(300000, 10 + c));
+    uint64_t s = put(srcs.back());
+    dsts.push_back(mem_.alloc(srcs.back().size(), 64));
+    for (unsigned k = 0; k < 3; k++) {
+      post(chans[c], s + 100000 * k, dsts[c] + 100000 * k, 100000);
+    }
+  }
+  for (auto& ch : chans) doorbell(ch);
+  for (unsigned c = 0; c < kChannels; c++) {
+    ASSERT_TRUE(completes(chans[c], 3));
+    EXPECT_TRUE(qt_->read(dsts[c], srcs[c].size()) == srcs[c]) << "channel " << c;
+  }
+}
+
+TEST_F(OfdmaTest, NullDescriptorMovesNothing) {
+  auto ch = setup(0);
+  uint64_t d = mem_.alloc(64, 64);
+  qt_->memset(d, 64, 0x11);
+  post(ch, kNoMemory, d, 0, OFDMA_DF_NULL);  // src/len unchecked
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, 1));
+  EXPECT_EQ(state(0), OFDMA_CS_IDLE);
+  EXPECT_EQ(qt_->readl(d), 0x11111111u);
+  EXPECT_EQ(creg(0, OFDMA_CH_BYTES_LO), 0u);
+}
+
+TEST_F(OfdmaTest, InterruptOnlyWhenAsked) {
+  uint64_t mailbox = mem_.alloc(64, 64);
+  msix_to_mailbox(3, mailbox, 0x0fd00003);
+  auto ch = setup(3);
+  auto src = random_bytes(256, 4);
+  uint64_t s = put(src), d = mem_.alloc(256, 64);
+  post(ch, s, d, 128);
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, 1));
+  std::this_thread::sleep_for(20ms);
+  reg(OFDMA_REG_ID);  // let the main loop run the bottom half, if any
+  EXPECT_EQ(qt_->readl(mailbox), 0u) << "no INTR flag, no message";
+  post(ch, s + 128, d + 128, 128, OFDMA_DF_INTR);
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, 2));
+  EXPECT_TRUE(wait_for([&] { return qt_->readl(mailbox) == 0x0fd00003u; }))
+      << "INTR descriptor sends vector 3";
+}
+
+TEST_F(OfdmaTest, SuspendHoldsAndResumes) {
+  auto ch = setup(0);
+  auto src = random_bytes(512, 5);
+  uint64_t s = put(src), d = mem_.alloc(512, 64);
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE | OFDMA_CC_SUSPEND);
+  post(ch, s, d, 512);
+  doorbell(ch);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(record(ch).completed, 0u);
+  EXPECT_EQ(state(0), OFDMA_CS_SUSPENDED);
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  ASSERT_TRUE(completes(ch, 1));
+  EXPECT_TRUE(qt_->read(d, 512) == src);
+}
+
+// One bad descriptor between good ones: the good one before completes, the
+// channel halts on the bad one with code and slot, QEMU lives, other channels
+// are unaffected, and a channel reset recovers.
+struct BadCase {
+  const char* name;
+  uint32_t err;
+  std::function<void(OfdmaTest&, uint64_t& src, uint64_t& dst, uint32_t& len,
+                     uint32_t& flags)>
+      mangle;
+};
+
+class OfdmaBadInput : public OfdmaTest, public ::testing::WithParamInterface<BadCase> {
+ public:
+  using OfdmaTest::mem_;
+};
+
+TEST_P(OfdmaBadInput, HaltsWithErrorAndRecovers) {
+  auto ch = setup(1);
+  auto other = setup(2);
+  auto src = random_bytes(8192, 6);
+  uint64_t s = put(src), d = mem_.alloc(8192, 64);
+  qt_->memset(d, 8192, 0);
+  post(ch, s, d, 1024);
+  uint64_t bs = s + 1024, bd = d + 1024;
+  uint32_t blen = 1024, bflags = 0;
+  GetParam().mangle(*this, bs, bd, blen, bflags);
+  uint32_t bad = post(ch, bs, bd, blen, bflags);
+  post(ch, s + 2048, d + 2048, 1024);
+  doorbell(ch);
+  ASSERT_TRUE(halts(1)) << "state " << state(1);
+  EXPECT_EQ(error(1), GetParam().err);
+  EXPECT_EQ(creg(1, OFDMA_CH_ERR_DESC), bad);
+  EXPECT_EQ(creg(1, OFDMA_CH_HEAD), bad) << "HEAD stays on the failing slot";
+  auto r = record(ch);
+  EXPECT_EQ(r.completed, 1u) << "the descriptor before completed";
+  EXPECT_EQ(r.status & OFDMA_CS_STATE_MASK, uint32_t(OFDMA_CS_HALTED));
+  EXPECT_EQ(OFDMA_CS_ERR(r.status), GetParam().err);
+  EXPECT_EQ(r.err_desc, bad);
+  EXPECT_EQ(reg(OFDMA_REG_ERR_COUNT), 1u);
+  EXPECT_EQ(reg(OFDMA_REG_ERR_LAST), GetParam().err | 1u << 8);
+  EXPECT_EQ(creg(1, OFDMA_CH_ERRORS), 1u);
+  EXPECT_TRUE(qt_->read(d, 1024) == std::vector<uint8_t>(src.begin(), src.begin() + 1024));
+  EXPECT_EQ(qt_->readl(d + 2048), 0u) << "nothing after the bad descriptor ran";
+
+  // The other channel still works.
+  post(other, s, d + 4096, 4096);
+  doorbell(other);
+  EXPECT_TRUE(completes(other, 1));
+
+  // Recovery: reset, re-enable, post again.
+  set_creg(1, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  EXPECT_EQ(state(1), OFDMA_CS_DISABLED);
+  EXPECT_EQ(error(1), 0u);
+  EXPECT_EQ(creg(1, OFDMA_CH_HEAD), 0u);
+  ch.tail = 0;
+  set_creg(1, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  ASSERT_EQ(state(1), OFDMA_CS_IDLE);
+  qt_->memset(d, 8192, 0);
+  post(ch, s, d, 8192);
+  doorbell(ch);
+  ASSERT_TRUE(completes(ch, 1));
+  EXPECT_TRUE(qt_->read(d, 8192) == src);
+}
+
+const BadCase kBadCases[] = {
+    {"SrcNotMemory", OFDMA_ERR_SRC,
+     [](auto&, uint64_t& s, uint64_t&, uint32_t&, uint32_t&) { s = kNoMemory; }},
+    {"SrcRunsOffRam", OFDMA_ERR_SRC,
+     [](auto&, uint64_t& s, uint64_t&, uint32_t& l, uint32_t&) {
+       s = (64ull << 20) - 100;  // the last 100 bytes of RAM, then nothing
+       l = 4096;
+     }},
+    {"DstNotMemory", OFDMA_ERR_DST,
+     [](auto&, uint64_t&, uint64_t& d, uint32_t&, uint32_t&) { d = kNoMemory; }},
+    {"DstIsRom", OFDMA_ERR_DST,
+     [](auto&, uint64_t&, uint64_t& d, uint32_t&, uint32_t&) { d = kBiosRom; }},
+    {"DstIsMmio", OFDMA_ERR_DST,
+     [](auto&, uint64_t&, uint64_t& d, uint32_t&, uint32_t&) { d = kBar0; }},
+    {"ZeroLength", OFDMA_ERR_LEN,
+     [](auto&, uint64_t&, uint64_t&, uint32_t& l, uint32_t&) { l = 0; }},
+    {"TooLong", OFDMA_ERR_LEN,
+     [](auto&, uint64_t&, uint64_t&, uint32_t& l, uint32_t&) { l = OFDMA_MAX_XFER + 1; }},
+    {"ReservedFlag", OFDMA_ERR_FLAGS,
+     [](auto&, uint64_t&, uint64_t&, uint32_t&, uint32_t& f) { f = 1u << 7; }},
+    {"Overlap", OFDMA_ERR_OVERLAP,
+     [](auto&, uint64_t& s, uint64_t& d, uint32_t&, uint32_t&) { d = s + 10; }},
+    {"AddressWraps", OFDMA_ERR_SRC,
+     [](auto&, uint64_t& s, uint64_t&, uint32_t&, uint32_t&) { s = ~0ull - 10; }},
+};
+
+INSTANTIATE_TEST_SUITE_P(Ofdma, OfdmaBadInput, ::testing::ValuesIn(kBadCases),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+TEST_F(OfdmaTest, BadRingConfigurationHaltsAtEnable) {
+  auto ch = setup(0, 64, false);
+  set_creg(0, OFDMA_CH_RING_SIZE, 100);  // not a power of two
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  EXPECT_EQ(state(0), OFDMA_CS_HALTED);
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_RING));
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  set_creg(0, OFDMA_CH_RING_SIZE, 64);
+  set_creg(0, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl + 4));  // misaligned
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_CMPL_ADDR));
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  set_creg(0, OFDMA_CH_CMPL_LO, uint32_t(kNoMemory));
+  set_creg(0, OFDMA_CH_CMPL_HI, uint32_t(kNoMemory >> 32));
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_CMPL_ADDR)) << "completion record not in RAM";
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  set_creg(0, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl));
+  set_creg(0, OFDMA_CH_CMPL_HI, 0);
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  EXPECT_EQ(state(0), OFDMA_CS_IDLE);
+  set_creg(0, OFDMA_CH_TAIL, 64);  // == RING_SIZE
+  EXPECT_EQ(state(0), OFDMA_CS_HALTED);
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_TAIL));
+  EXPECT_EQ(creg(0, OFDMA_CH_TAIL), 0u) << "a bad TAIL is not stored";
+}
+
+TEST_F(OfdmaTest, RingOutsideMemoryAndBusMasterOff) {
+  auto ch = setup(0, 64, false);
+  set_creg(0, OFDMA_CH_RING_LO, uint32_t(kNoMemory));
+  set_creg(0, OFDMA_CH_RING_HI, uint32_t(kNoMemory >> 32));
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  set_creg(0, OFDMA_CH_TAIL, 1);
+  ASSERT_TRUE(halts(0));
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_DESC_READ));
+
+  auto ch1 = setup(1);
+  auto src = random_bytes(64, 7);
+  uint64_t s = put(src), d = mem_.alloc(64, 64);
+  post(ch1, s, d, 64);
+  cfg_->write16(4, cfg_->read16(4) & ~0x4);  // bus master off
+  doorbell(ch1);
+  ASSERT_TRUE(halts(1));
+  EXPECT_EQ(error(1), uint32_t(OFDMA_ERR_DESC_READ));
+  EXPECT_EQ(qt_->readl(d), 0u);
+  (void)ch;
+}
+
+TEST_F(OfdmaTest, GarbageDescriptorsNeverCrash) {
+  // Random descriptors on every channel, random doorbells; each channel ends
+  // up idle or halted, and QEMU (TearDown) is alive.
+  std::mt19937_64 rng(42);
+  std::vector<Chan> chans;
+  for (unsigned c = 0; c < kChannels; c++) chans.push_back(setup(c, 16));
+  uint64_t win = mem_.alloc(1 << 20, 4096);
+  for (int round = 0; round < 200; round++) {
+    auto& ch = chans[rng() % kChannels];
+    if (state(ch.idx) == OFDMA_CS_HALTED) {
+      set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+      set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+      ch.tail = 0;
+    }
+    uint64_t pick[] = {win + rng() % (1 << 20), rng(), kNoMemory, kBar0, 0};
+    post(ch, pick[rng() % 5], pick[rng() % 5], uint32_t(rng() % (1 << 16)),
+         uint32_t(rng() % 8 == 0 ? rng() : rng() % 8));
+    if (rng() % 4 == 0) {
+      set_creg(ch.idx, OFDMA_CH_TAIL, uint32_t(rng() % 20));
+    } else {
+      doorbell(ch);
+    }
+  }
+  for (unsigned c = 0; c < kChannels; c++) {
+    EXPECT_TRUE(wait_for([&] {
+      uint32_t st = state(c);
+      return st == OFDMA_CS_IDLE || st == OFDMA_CS_HALTED;
+    })) << "channel " << c << " state " << state(c);
+  }
+}
+
+}  // namespace
+}  // namespace ofnic::test
