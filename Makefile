@@ -15,9 +15,11 @@ all: setup qemu modules userspace linux-src tools xdp
 tools: setup
 	@scripts/ethtool-trixie >/dev/null
 
-# checkpatch, ynl and dmatest from Debian's linux-source-6.12, under build/
+# checkpatch, ynl and dmatest from Debian's linux-source-6.12, under build/;
+# dmatest.ko built from it for the ofdma selftests
 linux-src: setup
 	@scripts/linux-src >/dev/null
+	@selftests/ofdma/build-dmatest >/dev/null
 
 setup:
 	@scripts/setup

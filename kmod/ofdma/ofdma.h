@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ofdma.ko: dmaengine driver of the ofdma memory-copy engine
+ * (docs/ofdma-spec.md, include/ofdma_hw.h).
+ */
+#ifndef OFDMA_H
+#define OFDMA_H
+
+#include <linux/dmaengine.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+
+#include "ofdma_hw.h"
+
+#define OFDMA_DRV_NAME		"ofdma"
+#define OFDMA_RING_SLOTS	1024	/* descriptors per channel ring */
+
+/* Counters of one channel; names are the debugfs "stats" keys. */
+struct ofdma_chan_stats {
+	u64 submitted;		/* descriptors submitted */
+	u64 completed;		/* descriptors completed without error */
+	u64 bytes;		/* bytes they copied */
+	u64 errors;		/* descriptors the device failed */
+	u64 aborted;		/* descriptors dropped by an error or terminate */
+	u64 recoveries;		/* channel resets after a halt */
+	u64 interrupts;		/* MSI-X messages */
+	u64 prep_full;		/* prep refused: ring full */
+};
+
+struct ofdma_sw_desc {
+	struct dma_async_tx_descriptor txd;
+	u32 len;
+};
+
+struct ofdma_dev;
+
+struct ofdma_chan {
+	struct dma_chan chan;
+	struct ofdma_dev *od;
+	unsigned int idx;
+	void __iomem *regs;
+	int irq;
+	bool irq_ok;
+	struct tasklet_struct tasklet;
+
+	spinlock_t lock;	/* everything below */
+	struct ofdma_desc *ring;
+	dma_addr_t ring_dma;
+	struct ofdma_cmpl *cmpl;
+	dma_addr_t cmpl_dma;
+	struct ofdma_sw_desc *sw;
+	/*
+	 * Descriptor sequence numbers: base maps to slot 0 since the last
+	 * enable; [completed, issued) are the device's, [issued, submitted)
+	 * wait for a doorbell.
+	 */
+	u64 base;
+	u64 submitted;
+	u64 issued;
+	u64 completed;
+	bool halted;		/* aborting outstanding descriptors */
+	u32 last_err;		/* OFDMA_ERR_* of the last halt */
+	dma_cookie_t err_lo;	/* cookies that ended in error: */
+	dma_cookie_t err_hi;	/* tx_status reports DMA_ERROR */
+	struct ofdma_chan_stats stats;
+};
+
+struct ofdma_dev {
+	struct dma_device dma;
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	unsigned int nchan;
+	bool gone;		/* removed: channels still held must not touch it */
+	struct dentry *dbg;
+	struct mutex dbg_lock;	/* debugfs inject/bench */
+	char inject_result[128];
+	char bench_result[256];
+	struct ofdma_chan chan[] __counted_by(nchan);
+};
+
+static inline struct ofdma_chan *to_ofdma_chan(struct dma_chan *c)
+{
+	return container_of(c, struct ofdma_chan, chan);
+}
+
+void ofdma_read_stats(struct ofdma_chan *c, struct ofdma_chan_stats *out);
+u32 ofdma_chan_status(struct ofdma_chan *c);
+struct dma_async_tx_descriptor *ofdma_prep_raw(struct ofdma_chan *c, u64 dst,
+					       u64 src, u32 len, u32 hw_flags,
+					       unsigned long flags);
+void ofdma_debugfs_init(struct ofdma_dev *od);
+void ofdma_debugfs_exit(struct ofdma_dev *od);
+int ofdma_debugfs_module_init(void);
+void ofdma_debugfs_module_exit(void);
+
+#endif /* OFDMA_H */

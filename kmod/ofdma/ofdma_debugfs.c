@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs of ofdma.ko, one directory per device: /sys/kernel/debug/ofdma/<pci>/
+ *   stats   per-channel counters, "chanN key value" lines (stable names)
+ *   inject  write "CHAN KIND" (KIND: src dst len flags overlap): submit one
+ *           descriptor the device must refuse, wait for it; read: the outcome
+ *   bench   write "CHAN KIB ROUNDS": copy a KIB KiB buffer ROUNDS times with the
+ *           engine and with memcpy(), verify; read: the numbers
+ */
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ofdma.h"
+
+/* A bus address no memory answers at (beyond any RAM the VM has). */
+#define OFDMA_NO_MEMORY	0xfff0000000ULL
+
+static struct dentry *ofdma_dbg_root;
+
+static const char * const ofdma_state_names[] = {
+	"disabled", "idle", "active", "suspended", "halted",
+};
+
+static int ofdma_stats_show(struct seq_file *m, void *unused)
+{
+	struct ofdma_dev *od = m->private;
+	unsigned int i;
+
+	for (i = 0; i < od->nchan; i++) {
+		struct ofdma_chan *c = &od->chan[i];
+		struct ofdma_chan_stats s;
+		u32 st = ofdma_chan_status(c);
+		u32 state = st & OFDMA_CS_STATE_MASK;
+
+		ofdma_read_stats(c, &s);
+		seq_printf(m, "chan%u name %s\n", i, dma_chan_name(&c->chan));
+		seq_printf(m, "chan%u state %s\n", i,
+			   state < ARRAY_SIZE(ofdma_state_names) ?
+			   ofdma_state_names[state] : "unknown");
+		seq_printf(m, "chan%u in_use %d\n", i, c->chan.client_count);
+		seq_printf(m, "chan%u submitted %llu\n", i, s.submitted);
+		seq_printf(m, "chan%u completed %llu\n", i, s.completed);
+		seq_printf(m, "chan%u bytes %llu\n", i, s.bytes);
+		seq_printf(m, "chan%u errors %llu\n", i, s.errors);
+		seq_printf(m, "chan%u aborted %llu\n", i, s.aborted);
+		seq_printf(m, "chan%u recoveries %llu\n", i, s.recoveries);
+		seq_printf(m, "chan%u interrupts %llu\n", i, s.interrupts);
+		seq_printf(m, "chan%u prep_full %llu\n", i, s.prep_full);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ofdma_stats);
+
+struct ofdma_wait {
+	struct completion done;
+	enum dmaengine_tx_result result;
+};
+
+static void ofdma_wait_cb(void *param, const struct dmaengine_result *res)
+{
+	struct ofdma_wait *w = param;
+
+	w->result = res ? res->result : DMA_TRANS_NOERROR;
+	complete(&w->done);
+}
+
+static const char *ofdma_result_name(enum dmaengine_tx_result r)
+{
+	switch (r) {
+	case DMA_TRANS_NOERROR:
+		return "ok";
+	case DMA_TRANS_READ_FAILED:
+		return "read-failed";
+	case DMA_TRANS_WRITE_FAILED:
+		return "write-failed";
+	default:
+		return "aborted";
+	}
+}
+
+/* Submits one raw descriptor and waits for its callback (5 s at most). */
+static int ofdma_run_one(struct ofdma_chan *c, u64 dst, u64 src, u32 len,
+			 u32 hw_flags, enum dmaengine_tx_result *result)
+{
+	struct dma_async_tx_descriptor *tx;
+	struct ofdma_wait w;
+
+	init_completion(&w.done);
+	tx = ofdma_prep_raw(c, dst, src, len, hw_flags | OFDMA_DF_INTR,
+			    DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
+	if (!tx)
+		return -EBUSY;
+	tx->callback_result = ofdma_wait_cb;
+	tx->callback_param = &w;
+	dmaengine_submit(tx);
+	dma_async_issue_pending(&c->chan);
+	if (!wait_for_completion_timeout(&w.done, 5 * HZ)) {
+		dmaengine_terminate_sync(&c->chan);
+		return -ETIMEDOUT;
+	}
+	*result = w.result;
+	return 0;
+}
+
+static int ofdma_parse_chan(struct ofdma_dev *od, const char *buf, unsigned int *ch,
+			    char *word, unsigned int *a, unsigned int *b)
+{
+	int n;
+
+	if (b)
+		n = sscanf(buf, "%u %u %u", ch, a, b);
+	else
+		n = sscanf(buf, "%u %15s", ch, word);
+	if (n < (b ? 3 : 2) || *ch >= od->nchan)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	struct device *dev = &od->pdev->dev;
+	enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
+	u64 src, dst, bad = OFDMA_NO_MEMORY;
+	u32 len = 256, flags = 0;
+	char buf[32], kind[16];
+	unsigned int ch;
+	struct ofdma_chan *c;
+	dma_addr_t addr;
+	void *mem;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (ofdma_parse_chan(od, buf, &ch, kind, NULL, NULL))
+		return -EINVAL;
+	c = &od->chan[ch];
+	mem = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!mem)
+		return -ENOMEM;
+	addr = dma_map_single(dev, mem, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, addr)) {
+		kfree(mem);
+		return -ENOMEM;
+	}
+	src = addr;
+	dst = addr + PAGE_SIZE / 2;
+	if (!strcmp(kind, "src")) {
+		src = bad;
+	} else if (!strcmp(kind, "dst")) {
+		dst = bad;
+	} else if (!strcmp(kind, "len")) {
+		len = 0;
+	} else if (!strcmp(kind, "flags")) {
+		flags = 1u << 7;
+	} else if (!strcmp(kind, "overlap")) {
+		dst = src + 16;
+	} else if (strcmp(kind, "none")) {
+		ret = -EINVAL;
+		goto out;
+	}
+	mutex_lock(&od->dbg_lock);
+	ret = ofdma_run_one(c, dst, src, len, flags, &result);
+	if (!ret)
+		snprintf(od->inject_result, sizeof(od->inject_result),
+			 "chan %u kind %s result %s\n", ch, kind,
+			 ofdma_result_name(result));
+	mutex_unlock(&od->dbg_lock);
+out:
+	dma_unmap_single(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	kfree(mem);
+	return ret ? ret : count;
+}
+
+static ssize_t ofdma_inject_read(struct file *f, char __user *ubuf, size_t count,
+				 loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	char buf[sizeof(od->inject_result)];
+
+	mutex_lock(&od->dbg_lock);
+	strscpy(buf, od->inject_result, sizeof(buf));
+	mutex_unlock(&od->dbg_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, strlen(buf));
+}
+
+static const struct file_operations ofdma_inject_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ofdma_inject_read,
+	.write = ofdma_inject_write,
+	.llseek = default_llseek,
+};
+
+/* One round: the whole buffer in pieces of at most 1 MiB, one doorbell. */
+static int ofdma_bench_round(struct ofdma_chan *c, dma_addr_t dst, dma_addr_t src,
+			     size_t size)
+{
+	struct dma_async_tx_descriptor *tx = NULL;
+	struct ofdma_wait w;
+	size_t off, piece = SZ_1M;
+
+	init_completion(&w.done);
+	for (off = 0; off < size; off += piece) {
+		size_t l = min(piece, size - off);
+		bool last = off + l >= size;
+
+		tx = ofdma_prep_raw(c, dst + off, src + off, l,
+				    last ? OFDMA_DF_INTR : 0,
+				    DMA_CTRL_ACK | (last ? DMA_PREP_INTERRUPT : 0));
+		if (!tx)
+			return -EBUSY;
+		if (last) {
+			tx->callback_result = ofdma_wait_cb;
+			tx->callback_param = &w;
+		}
+		dmaengine_submit(tx);
+	}
+	dma_async_issue_pending(&c->chan);
+	if (!wait_for_completion_timeout(&w.done, 10 * HZ)) {
+		dmaengine_terminate_sync(&c->chan);
+		return -ETIMEDOUT;
+	}
+	return w.result == DMA_TRANS_NOERROR ? 0 : -EIO;
+}
+
+static ssize_t ofdma_bench_write(struct file *f, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	struct device *dev = &od->pdev->dev;
+	unsigned int ch, kib, rounds, order, r;
+	u64 t0, dma_ns, cpu_ns, total;
+	dma_addr_t sa, da;
+	struct page *sp, *dp;
+	void *s, *d;
+	size_t size;
+	char buf[48];
+	bool same;
+	int ret = 0;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (ofdma_parse_chan(od, buf, &ch, NULL, &kib, &rounds))
+		return -EINVAL;
+	if (!kib || kib > 4096 || !rounds || rounds > 10000)
+		return -EINVAL;
+	size = (size_t)kib * 1024;
+	order = get_order(size);
+	sp = alloc_pages(GFP_KERNEL, order);
+	dp = alloc_pages(GFP_KERNEL, order);
+	if (!sp || !dp) {
+		ret = -ENOMEM;
+		goto out_pages;
+	}
+	s = page_address(sp);
+	d = page_address(dp);
+	get_random_bytes(s, size);
+	memset(d, 0, size);
+	sa = dma_map_page(dev, sp, 0, size, DMA_TO_DEVICE);
+	da = dma_map_page(dev, dp, 0, size, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, sa) || dma_mapping_error(dev, da)) {
+		ret = -ENOMEM;
+		goto out_map;
+	}
+	mutex_lock(&od->dbg_lock);
+	t0 = ktime_get_ns();
+	for (r = 0; r < rounds && !ret; r++)
+		ret = ofdma_bench_round(&od->chan[ch], da, sa, size);
+	dma_ns = ktime_get_ns() - t0;
+	dma_sync_single_for_cpu(dev, da, size, DMA_FROM_DEVICE);
+	same = !memcmp(s, d, size);
+	memset(d, 0, size);
+	t0 = ktime_get_ns();
+	for (r = 0; r < rounds; r++) {
+		memcpy(d, s, size);
+		barrier();
+	}
+	cpu_ns = ktime_get_ns() - t0;
+	total = (u64)size * rounds;
+	if (!ret)
+		snprintf(od->bench_result, sizeof(od->bench_result),
+			 "chan %u bytes %llu dma_ns %llu dma_MBps %llu memcpy_ns %llu memcpy_MBps %llu verified %d\n",
+			 ch, total, dma_ns, div64_u64(total * 1000, dma_ns ?: 1),
+			 cpu_ns, div64_u64(total * 1000, cpu_ns ?: 1), same);
+	mutex_unlock(&od->dbg_lock);
+	if (!ret && !same)
+		ret = -EIO;
+out_map:
+	if (!dma_mapping_error(dev, sa))
+		dma_unmap_page(dev, sa, size, DMA_TO_DEVICE);
+	if (!dma_mapping_error(dev, da))
+		dma_unmap_page(dev, da, size, DMA_FROM_DEVICE);
+out_pages:
+	if (sp)
+		__free_pages(sp, order);
+	if (dp)
+		__free_pages(dp, order);
+	return ret ? ret : count;
+}
+
+static ssize_t ofdma_bench_read(struct file *f, char __user *ubuf, size_t count,
+				loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	char buf[sizeof(od->bench_result)];
+
+	mutex_lock(&od->dbg_lock);
+	strscpy(buf, od->bench_result, sizeof(buf));
+	mutex_unlock(&od->dbg_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, strlen(buf));
+}
+
+static const struct file_operations ofdma_bench_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ofdma_bench_read,
+	.write = ofdma_bench_write,
+	.llseek = default_llseek,
+};
+
+void ofdma_debugfs_init(struct ofdma_dev *od)
+{
+	od->dbg = debugfs_create_dir(pci_name(od->pdev), ofdma_dbg_root);
+	debugfs_create_file("stats", 0444, od->dbg, od, &ofdma_stats_fops);
+	debugfs_create_file("inject", 0600, od->dbg, od, &ofdma_inject_fops);
+	debugfs_create_file("bench", 0600, od->dbg, od, &ofdma_bench_fops);
+}
+
+void ofdma_debugfs_exit(struct ofdma_dev *od)
+{
+	debugfs_remove_recursive(od->dbg);
+	od->dbg = NULL;
+}
+
+int ofdma_debugfs_module_init(void)
+{
+	ofdma_dbg_root = debugfs_create_dir(OFDMA_DRV_NAME, NULL);
+	return 0;
+}
+
+void ofdma_debugfs_module_exit(void)
+{
+	debugfs_remove_recursive(ofdma_dbg_root);
+}

@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ofdma.ko: dmaengine provider for the ofdma copy engine. Every channel offers
+ * DMA_MEMCPY through a ring of OFDMA_RING_SLOTS descriptors; completions are
+ * read from the completion record the device writes to memory (docs/ofdma-spec.md).
+ *
+ * Submission follows the usual ring-engine pattern: prep reserves the next slot
+ * and returns with the channel lock held, tx_submit assigns the cookie and drops
+ * it, issue_pending rings the doorbell. Completion runs in a tasklet (MSI-X) or
+ * in tx_status (polling): descriptors are completed in order, one at a time,
+ * each callback invoked without the lock. A halted channel has its outstanding
+ * descriptors failed (the failing one with READ/WRITE_FAILED, the rest ABORTED)
+ * and is then reset and enabled again.
+ */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "ofdma.h"
+
+/* ---- cookie helpers (the in-tree ones live in drivers/dma/dmaengine.h) ---- */
+
+static void ofdma_cookie_init(struct dma_chan *chan)
+{
+	chan->cookie = DMA_MIN_COOKIE;
+	chan->completed_cookie = DMA_MIN_COOKIE;
+}
+
+static dma_cookie_t ofdma_cookie_assign(struct dma_async_tx_descriptor *tx)
+{
+	struct dma_chan *chan = tx->chan;
+	dma_cookie_t cookie = chan->cookie + 1;
+
+	if (cookie < DMA_MIN_COOKIE)
+		cookie = DMA_MIN_COOKIE;
+	tx->cookie = cookie;
+	chan->cookie = cookie;
+	return cookie;
+}
+
+static void ofdma_cookie_complete(struct dma_async_tx_descriptor *tx)
+{
+	tx->chan->completed_cookie = tx->cookie;
+	tx->cookie = 0;
+}
+
+struct ofdma_cb {
+	dma_async_tx_callback callback;
+	dma_async_tx_callback_result callback_result;
+	void *param;
+};
+
+static void ofdma_cb_get(struct dma_async_tx_descriptor *tx, struct ofdma_cb *cb)
+{
+	cb->callback = tx->callback;
+	cb->callback_result = tx->callback_result;
+	cb->param = tx->callback_param;
+}
+
+static void ofdma_cb_invoke(struct ofdma_cb *cb, enum dmaengine_tx_result result)
+{
+	struct dmaengine_result res = { .result = result, .residue = 0 };
+
+	if (cb->callback_result)
+		cb->callback_result(cb->param, &res);
+	else if (cb->callback)
+		cb->callback(cb->param);
+}
+
+/* ---- hardware helpers ----------------------------------------------------- */
+
+static u32 ofdma_slot(struct ofdma_chan *c, u64 seq)
+{
+	return (u32)(seq - c->base) & (OFDMA_RING_SLOTS - 1);
+}
+
+u32 ofdma_chan_status(struct ofdma_chan *c)
+{
+	if (c->od->gone)
+		return 0;
+	return readl(c->regs + OFDMA_CH_STATUS);
+}
+
+/* Reset the channel, clear the record, program and enable it (lock held). */
+static void ofdma_hw_start(struct ofdma_chan *c)
+{
+	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
+	memset(c->cmpl, 0, sizeof(*c->cmpl));
+	lo_hi_writeq(c->ring_dma, c->regs + OFDMA_CH_RING_LO);
+	writel(OFDMA_RING_SLOTS, c->regs + OFDMA_CH_RING_SIZE);
+	lo_hi_writeq(c->cmpl_dma, c->regs + OFDMA_CH_CMPL_LO);
+	/* The record is zeroed before the device may write it again. */
+	wmb();
+	writel(OFDMA_CC_ENABLE, c->regs + OFDMA_CH_CTRL);
+	c->base = c->submitted;
+	c->issued = c->submitted;
+	c->completed = c->submitted;
+}
+
+static void ofdma_hw_stop(struct ofdma_chan *c)
+{
+	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
+}
+
+static bool ofdma_cookie_failed(struct ofdma_chan *c, dma_cookie_t cookie)
+{
+	if (!c->err_lo)
+		return false;
+	if (c->err_lo <= c->err_hi)
+		return cookie >= c->err_lo && cookie <= c->err_hi;
+	return cookie >= c->err_lo || cookie <= c->err_hi;	/* wrapped */
+}
+
+static void ofdma_mark_failed(struct ofdma_chan *c, dma_cookie_t cookie, bool first)
+{
+	if (first || !c->err_lo)
+		c->err_lo = cookie;
+	c->err_hi = cookie;
+}
+
+static enum dmaengine_tx_result ofdma_err_result(u32 err)
+{
+	switch (err) {
+	case OFDMA_ERR_SRC:
+	case OFDMA_ERR_DESC_READ:
+		return DMA_TRANS_READ_FAILED;
+	case OFDMA_ERR_DST:
+	case OFDMA_ERR_CMPL_ADDR:
+		return DMA_TRANS_WRITE_FAILED;
+	default:
+		return DMA_TRANS_ABORTED;
+	}
+}
+
+/*
+ * Completes what the device finished and recovers a halted channel. Pops one
+ * descriptor at a time under the lock and runs its callback without it.
+ */
+static void ofdma_process(struct ofdma_chan *c)
+{
+	for (;;) {
+		enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
+		struct ofdma_sw_desc *sw;
+		struct ofdma_cb cb;
+		u64 hw_done;
+		u32 status;
+
+		spin_lock_bh(&c->lock);
+		if (c->od->gone || c->completed == c->submitted) {
+			spin_unlock_bh(&c->lock);
+			return;
+		}
+		hw_done = c->base + le64_to_cpu(READ_ONCE(c->cmpl->completed));
+		/* completed is written last: the rest of the record is as new */
+		rmb();
+		status = le32_to_cpu(READ_ONCE(c->cmpl->status));
+		sw = &c->sw[ofdma_slot(c, c->completed)];
+		if (!c->halted && c->completed < hw_done && c->completed < c->issued) {
+			c->stats.completed++;
+			c->stats.bytes += sw->len;
+			this_cpu_inc(c->chan.local->memcpy_count);
+			this_cpu_add(c->chan.local->bytes_transferred, sw->len);
+		} else if (c->halted ||
+			   (status & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED) {
+			bool first = !c->halted;
+
+			if (first) {
+				c->halted = true;
+				c->last_err = OFDMA_CS_ERR(status);
+				c->stats.errors++;
+				result = ofdma_err_result(c->last_err);
+				dev_warn_ratelimited(&c->od->pdev->dev,
+						     "channel %u halted: error %u at slot %u\n",
+						     c->idx, c->last_err,
+						     le32_to_cpu(c->cmpl->err_desc));
+			} else {
+				result = DMA_TRANS_ABORTED;
+				c->stats.aborted++;
+			}
+			ofdma_mark_failed(c, sw->txd.cookie, first);
+		} else {
+			spin_unlock_bh(&c->lock);
+			return;
+		}
+		ofdma_cookie_complete(&sw->txd);
+		dma_descriptor_unmap(&sw->txd);
+		ofdma_cb_get(&sw->txd, &cb);
+		c->completed++;
+		if (c->halted && c->completed == c->submitted) {
+			ofdma_hw_start(c);
+			c->halted = false;
+			c->stats.recoveries++;
+		}
+		spin_unlock_bh(&c->lock);
+		ofdma_cb_invoke(&cb, result);
+	}
+}
+
+static void ofdma_tasklet(struct tasklet_struct *t)
+{
+	struct ofdma_chan *c = from_tasklet(c, t, tasklet);
+
+	ofdma_process(c);
+}
+
+static irqreturn_t ofdma_isr(int irq, void *data)
+{
+	struct ofdma_chan *c = data;
+
+	WRITE_ONCE(c->stats.interrupts, c->stats.interrupts + 1);
+	tasklet_schedule(&c->tasklet);
+	return IRQ_HANDLED;
+}
+
+/* ---- dmaengine operations --------------------------------------------------- */
+
+static dma_cookie_t ofdma_tx_submit(struct dma_async_tx_descriptor *tx)
+	__releases(&c->lock)
+{
+	struct ofdma_chan *c = to_ofdma_chan(tx->chan);
+	dma_cookie_t cookie;
+
+	cookie = ofdma_cookie_assign(tx);
+	c->submitted++;
+	c->stats.submitted++;
+	spin_unlock_bh(&c->lock);
+	return cookie;
+}
+
+/* Returns with c->lock held on success (tx_submit drops it). */
+struct dma_async_tx_descriptor *ofdma_prep_raw(struct ofdma_chan *c, u64 dst,
+					       u64 src, u32 len, u32 hw_flags,
+					       unsigned long flags)
+	__acquires(&c->lock)
+{
+	struct ofdma_sw_desc *sw;
+	struct ofdma_desc *d;
+	u32 slot;
+
+	spin_lock_bh(&c->lock);
+	if (c->od->gone || c->halted) {
+		spin_unlock_bh(&c->lock);
+		return NULL;
+	}
+	if (c->submitted - c->completed >= OFDMA_RING_SLOTS - 1) {
+		c->stats.prep_full++;
+		spin_unlock_bh(&c->lock);
+		return NULL;
+	}
+	slot = ofdma_slot(c, c->submitted);
+	d = &c->ring[slot];
+	d->src = cpu_to_le64(src);
+	d->dst = cpu_to_le64(dst);
+	d->len = cpu_to_le32(len);
+	d->flags = cpu_to_le32(hw_flags);
+	d->user = cpu_to_le64(c->submitted);
+	sw = &c->sw[slot];
+	/* the slot's descriptor is reused: nothing of its last use may stay */
+	memset(&sw->txd, 0, sizeof(sw->txd));
+	dma_async_tx_descriptor_init(&sw->txd, &c->chan);
+	sw->txd.tx_submit = ofdma_tx_submit;
+	sw->txd.flags = flags;
+	sw->len = len;
+	return &sw->txd;
+}
+
+static struct dma_async_tx_descriptor *
+ofdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
+		  size_t len, unsigned long flags)
+{
+	u32 hw_flags = 0;
+
+	if (!len || len > OFDMA_MAX_XFER)
+		return NULL;
+	if (flags & DMA_PREP_INTERRUPT)
+		hw_flags |= OFDMA_DF_INTR;
+	if (flags & DMA_PREP_FENCE)
+		hw_flags |= OFDMA_DF_FENCE;
+	return ofdma_prep_raw(to_ofdma_chan(chan), dst, src, len, hw_flags, flags);
+}
+
+static void ofdma_issue_pending(struct dma_chan *chan)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+
+	spin_lock_bh(&c->lock);
+	if (!c->od->gone && !c->halted && c->issued != c->submitted) {
+		/* descriptors are in memory before the doorbell */
+		wmb();
+		writel(ofdma_slot(c, c->submitted), c->regs + OFDMA_CH_TAIL);
+		c->issued = c->submitted;
+	}
+	spin_unlock_bh(&c->lock);
+}
+
+static enum dma_status ofdma_status_of(struct ofdma_chan *c, dma_cookie_t cookie,
+				       struct dma_tx_state *txstate)
+{
+	dma_cookie_t used, last;
+	enum dma_status ret;
+
+	/* both cookies from one moment: submitters and completers move them */
+	spin_lock_bh(&c->lock);
+	used = c->chan.cookie;
+	last = c->chan.completed_cookie;
+	ret = dma_async_is_complete(cookie, last, used);
+	if (ret == DMA_COMPLETE && ofdma_cookie_failed(c, cookie))
+		ret = DMA_ERROR;
+	spin_unlock_bh(&c->lock);
+	dma_set_tx_state(txstate, last, used, 0);
+	return ret;
+}
+
+static enum dma_status ofdma_tx_status(struct dma_chan *chan, dma_cookie_t cookie,
+				       struct dma_tx_state *txstate)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+	enum dma_status ret;
+
+	ret = ofdma_status_of(c, cookie, txstate);
+	if (ret != DMA_IN_PROGRESS)
+		return ret;
+	ofdma_process(c);
+	return ofdma_status_of(c, cookie, txstate);
+}
+
+/* Drops every outstanding descriptor without callbacks (lock held). */
+static void ofdma_abort_all(struct ofdma_chan *c)
+{
+	while (c->completed != c->submitted) {
+		struct ofdma_sw_desc *sw = &c->sw[ofdma_slot(c, c->completed)];
+
+		ofdma_mark_failed(c, sw->txd.cookie, false);
+		ofdma_cookie_complete(&sw->txd);
+		dma_descriptor_unmap(&sw->txd);
+		c->completed++;
+		c->stats.aborted++;
+	}
+	c->halted = false;
+}
+
+static int ofdma_terminate_all(struct dma_chan *chan)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+
+	spin_lock_bh(&c->lock);
+	if (!c->od->gone) {
+		/* the reset returns once the descriptor being executed is done */
+		ofdma_hw_stop(c);
+		ofdma_abort_all(c);
+		ofdma_hw_start(c);
+	} else {
+		ofdma_abort_all(c);
+	}
+	spin_unlock_bh(&c->lock);
+	return 0;
+}
+
+static void ofdma_synchronize(struct dma_chan *chan)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+
+	tasklet_kill(&c->tasklet);
+}
+
+static int ofdma_alloc_chan_resources(struct dma_chan *chan)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+
+	if (c->od->gone)
+		return -ENODEV;
+	/* the channel runs since probe; a new client starts with no errors */
+	spin_lock_bh(&c->lock);
+	c->err_lo = 0;
+	c->err_hi = 0;
+	spin_unlock_bh(&c->lock);
+	return OFDMA_RING_SLOTS - 1;
+}
+
+static void ofdma_free_chan_resources(struct dma_chan *chan)
+{
+	struct ofdma_chan *c = to_ofdma_chan(chan);
+
+	/* drop what the client left behind; the channel stays ready */
+	ofdma_terminate_all(chan);
+	if (!c->od->gone)
+		tasklet_kill(&c->tasklet);
+}
+
+static void ofdma_release(struct dma_device *dma)
+{
+	struct ofdma_dev *od = container_of(dma, struct ofdma_dev, dma);
+
+	kfree(od);
+}
+
+void ofdma_read_stats(struct ofdma_chan *c, struct ofdma_chan_stats *out)
+{
+	spin_lock_bh(&c->lock);
+	*out = c->stats;
+	out->interrupts = READ_ONCE(c->stats.interrupts);
+	spin_unlock_bh(&c->lock);
+}
+
+/* ---- PCI ---------------------------------------------------------------------- */
+
+static void ofdma_free_chans(struct ofdma_dev *od)
+{
+	struct device *dev = &od->pdev->dev;
+	unsigned int i;
+
+	for (i = 0; i < od->nchan; i++) {
+		struct ofdma_chan *c = &od->chan[i];
+
+		if (c->irq_ok)
+			free_irq(c->irq, c);
+		c->irq_ok = false;
+		tasklet_kill(&c->tasklet);
+		if (c->ring)
+			dma_free_coherent(dev, OFDMA_RING_SLOTS * OFDMA_DESC_SIZE,
+					  c->ring, c->ring_dma);
+		if (c->cmpl)
+			dma_free_coherent(dev, OFDMA_CMPL_SIZE, c->cmpl, c->cmpl_dma);
+		kfree(c->sw);
+		c->ring = NULL;
+		c->cmpl = NULL;
+		c->sw = NULL;
+	}
+}
+
+static int ofdma_init_chan(struct ofdma_dev *od, unsigned int i)
+{
+	struct device *dev = &od->pdev->dev;
+	struct ofdma_chan *c = &od->chan[i];
+	int ret;
+
+	c->od = od;
+	c->idx = i;
+	c->regs = od->bar + OFDMA_REG_CHAN(i);
+	spin_lock_init(&c->lock);
+	tasklet_setup(&c->tasklet, ofdma_tasklet);
+	c->ring = dma_alloc_coherent(dev, OFDMA_RING_SLOTS * OFDMA_DESC_SIZE,
+				     &c->ring_dma, GFP_KERNEL);
+	c->cmpl = dma_alloc_coherent(dev, OFDMA_CMPL_SIZE, &c->cmpl_dma, GFP_KERNEL);
+	c->sw = kcalloc(OFDMA_RING_SLOTS, sizeof(*c->sw), GFP_KERNEL);
+	if (!c->ring || !c->cmpl || !c->sw)
+		return -ENOMEM;
+	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
+	c->irq = pci_irq_vector(od->pdev, i);
+	ret = request_irq(c->irq, ofdma_isr, 0, dev_name(dev), c);
+	if (ret)
+		return ret;
+	c->irq_ok = true;
+	spin_lock_bh(&c->lock);
+	ofdma_hw_start(c);
+	spin_unlock_bh(&c->lock);
+	c->chan.device = &od->dma;
+	ofdma_cookie_init(&c->chan);
+	list_add_tail(&c->chan.device_node, &od->dma.channels);
+	return 0;
+}
+
+static int ofdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ofdma_dev *od;
+	void __iomem *bar;
+	unsigned int nchan, i;
+	struct dma_device *dma;
+	u32 magic;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(OFDMA_BAR_REGS), OFDMA_DRV_NAME);
+	if (ret)
+		return ret;
+	bar = pcim_iomap_table(pdev)[OFDMA_BAR_REGS];
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	magic = readl(bar + OFDMA_REG_ID);
+	if (magic != OFDMA_ID_MAGIC) {
+		dev_err(&pdev->dev, "bad ID register %#x\n", magic);
+		return -ENODEV;
+	}
+	nchan = readl(bar + OFDMA_REG_NUM_CHAN);
+	if (!nchan || nchan > OFDMA_MAX_CHANNELS) {
+		dev_err(&pdev->dev, "bad channel count %u\n", nchan);
+		return -ENODEV;
+	}
+	writel(OFDMA_CTRL_RESET, bar + OFDMA_REG_CTRL);
+
+	od = kzalloc(struct_size(od, chan, nchan), GFP_KERNEL);
+	if (!od)
+		return -ENOMEM;
+	od->nchan = nchan;
+	od->pdev = pdev;
+	od->bar = bar;
+	mutex_init(&od->dbg_lock);
+	dma = &od->dma;
+	INIT_LIST_HEAD(&dma->channels);
+
+	ret = pci_alloc_irq_vectors(pdev, nchan, nchan, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		dev_err(&pdev->dev, "cannot get %u MSI-X vectors: %d\n", nchan, ret);
+		goto err_free;
+	}
+	for (i = 0; i < nchan; i++) {
+		ret = ofdma_init_chan(od, i);
+		if (ret)
+			goto err_chans;
+	}
+
+	dma->dev = &pdev->dev;
+	dma_cap_set(DMA_MEMCPY, dma->cap_mask);
+	dma->copy_align = DMAENGINE_ALIGN_1_BYTE;
+	dma->device_alloc_chan_resources = ofdma_alloc_chan_resources;
+	dma->device_free_chan_resources = ofdma_free_chan_resources;
+	dma->device_prep_dma_memcpy = ofdma_prep_memcpy;
+	dma->device_issue_pending = ofdma_issue_pending;
+	dma->device_tx_status = ofdma_tx_status;
+	dma->device_terminate_all = ofdma_terminate_all;
+	dma->device_synchronize = ofdma_synchronize;
+	dma->device_release = ofdma_release;
+	dma_set_max_seg_size(&pdev->dev, OFDMA_MAX_XFER);
+
+	ret = dma_async_device_register(dma);
+	if (ret)
+		goto err_chans;
+	pci_set_drvdata(pdev, od);
+	ofdma_debugfs_init(od);
+	dev_info(&pdev->dev, "%u channels, %u-slot rings, MSI-X\n", nchan,
+		 OFDMA_RING_SLOTS);
+	return 0;
+
+err_chans:
+	ofdma_free_chans(od);
+	pci_free_irq_vectors(pdev);
+err_free:
+	kfree(od);
+	return ret;
+}
+
+static void ofdma_remove(struct pci_dev *pdev)
+{
+	struct ofdma_dev *od = pci_get_drvdata(pdev);
+	unsigned int i;
+
+	ofdma_debugfs_exit(od);
+	for (i = 0; i < od->nchan; i++) {
+		struct ofdma_chan *c = &od->chan[i];
+
+		spin_lock_bh(&c->lock);
+		ofdma_hw_stop(c);
+		ofdma_abort_all(c);
+		od->gone = true;
+		spin_unlock_bh(&c->lock);
+	}
+	writel(OFDMA_CTRL_RESET, od->bar + OFDMA_REG_CTRL);
+	ofdma_free_chans(od);
+	pci_free_irq_vectors(pdev);
+	/* drops the last reference (ofdma_release) unless a client holds one */
+	dma_async_device_unregister(&od->dma);
+}
+
+static const struct pci_device_id ofdma_pci_ids[] = {
+	{ PCI_DEVICE(OFDMA_PCI_VENDOR_ID, OFDMA_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ofdma_pci_ids);
+
+static struct pci_driver ofdma_pci_driver = {
+	.name = OFDMA_DRV_NAME,
+	.id_table = ofdma_pci_ids,
+	.probe = ofdma_probe,
+	.remove = ofdma_remove,
+};
+
+static int __init ofdma_init(void)
+{
+	int ret;
+
+	ret = ofdma_debugfs_module_init();
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&ofdma_pci_driver);
+	if (ret)
+		ofdma_debugfs_module_exit();
+	return ret;
+}
+
+static void __exit ofdma_exit(void)
+{
+	pci_unregister_driver(&ofdma_pci_driver);
+	ofdma_debugfs_module_exit();
+}
+
+module_init(ofdma_init);
+module_exit(ofdma_exit);
+MODULE_DESCRIPTION("dmaengine driver of the ofdma copy engine");
+MODULE_LICENSE("GPL");
