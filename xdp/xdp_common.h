@@ -19,6 +19,7 @@
 #define ETH_P_8021AD	0x88A8
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1FFF
+#define IPPROTO_ICMPV6	58
 
 /* A per-queue counter map (see ofnic_xdp.h), pinned by name so that bpftool
  * and the C++ tool find it under the loader's pin directory.

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xdp_redirect: XDP_REDIRECT through a devmap or a cpumap, as redirect_cfg
  * says (see ofnic_xdp.h):
- *  - OFNIC_REDIRECT_DEV: IPv4 and IPv6 frames leave through the port in
- *    tx_port[0] (its ndo_xdp_xmit), like one router hop: the TTL or hop
- *    limit is decremented (IPv4 header checksum updated); a frame whose TTL
- *    would expire goes to the stack instead. On two ports joined by one wire
- *    the hop count is what ends the loop a frame otherwise makes.
+ *  - OFNIC_REDIRECT_DEV: unicast IPv4 and IPv6 frames leave through the
+ *    port in tx_port[0] (its ndo_xdp_xmit), like one router hop: the TTL or
+ *    hop limit is decremented (IPv4 header checksum updated); a frame whose
+ *    TTL would expire goes to the stack instead. On two ports joined by one
+ *    wire the hop count is what ends the loop a frame otherwise makes. The
+ *    link's own business stays local: Ethernet multicast and broadcast, and
+ *    ICMPv6 (neighbour discovery needs its hop limit of 255).
  *  - OFNIC_REDIRECT_CPU: IPv4 and IPv6 frames go to the stack on the CPU
  *    cpu_map[cpu] names (cpumap kthread), or spread by RX queue.
  * Other frames (ARP...), frames while the mode is OFNIC_REDIRECT_OFF and
@@ -75,6 +77,10 @@ int xdp_redirect(struct xdp_md *ctx)
 		return XDP_PASS;
 
 	if (cfg->mode == OFNIC_REDIRECT_DEV) {
+		struct ethhdr *eth = pkt_ptr(ctx, 0, sizeof(*eth));
+
+		if (!eth || (eth->h_dest[0] & 1))
+			return XDP_PASS;
 		if (!bpf_map_lookup_elem(&tx_port, &key))
 			return XDP_PASS;
 		if (h.l3proto == ETH_P_IP) {
@@ -86,7 +92,7 @@ int xdp_redirect(struct xdp_md *ctx)
 		} else {
 			struct ipv6hdr *ip6 = pkt_ptr(ctx, h.l3off, sizeof(*ip6));
 
-			if (!ip6 || ip6->hop_limit <= 1)
+			if (!ip6 || ip6->hop_limit <= 1 || ip6->nexthdr == IPPROTO_ICMPV6)
 				return XDP_PASS;
 			ip6->hop_limit--;
 		}

@@ -132,7 +132,7 @@ print(" ".join("%02x" % x for x in b))' "$1"
 
 # ---- the kernel's ftrace ring ----------------------------------------------
 
-# trace_start EVENT...: clear the ring, enable the events (e.g. xdp/xdp_exception).
+# trace_start EVENT...: clear the ring, enable the events (e.g. xdp:xdp_exception).
 trace_start() {
 	local e
 	echo 0 >$TRACEFS/tracing_on
