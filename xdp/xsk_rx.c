@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +82,16 @@ static struct {
 	unsigned long frames, verified, bad, dup, other;
 	unsigned char *seen;
 } st;
+
+/* libbpf's messages, without the note about libxdp's .xdp_run_config section
+ * (the dispatcher's run priority, meaningless to a plain load).
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || strstr(fmt, "unrecognized data section"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
 
 static void on_signal(int sig)
 {
@@ -335,6 +346,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 
 	/* The program, from the skeleton; only the chosen port if asked. */
+	libbpf_set_print(libbpf_print);
 	skel = xdp_xsk__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "xsk_rx: loading xdp_xsk failed: %s\n", strerror(errno));
