@@ -1,0 +1,821 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ofcopy.ko: TCP receive copy offload, NET_DMA rebuilt as a TCP ULP.
+ *
+ * setsockopt(fd, SOL_TCP, TCP_ULP, "ofcopy") swaps the socket's proto for a
+ * copy whose recvmsg copies the payload into the reader's buffer with a
+ * dmaengine DMA_MEMCPY channel. Per batch, with the socket lock held all along:
+ *
+ *   1. take up to batch_kb KiB of queued payload (tcp_recv_skb; the skbs stay
+ *      on sk_receive_queue, nothing is consumed),
+ *   2. pin the user pages (iov_iter_extract_pages: FOLL_PIN, advances the iter),
+ *   3. map source regions (skb head, frags, frag_list) and destination pages with
+ *      the engine's device, submit one descriptor per piece, one doorbell,
+ *   4. sleep until every descriptor's callback ran (other tasks, softirqs and the
+ *      NIC keep working: arriving segments queue on the socket backlog),
+ *   5. unmap, unpin (dirty), then tcp_read_done() consumes the bytes (frees the
+ *      skbs, updates the window, ACKs).
+ *
+ * Invariants: no descriptor is in flight when the socket lock is released or
+ * recvmsg returns, and the skbs a descriptor reads stay queued until it
+ * completed (the lock keeps tcp_prune_queue/collapse away). Any error or
+ * timeout re-copies the whole batch with the CPU from the still-queued skbs
+ * into the still-pinned pages. Small batches, short reads, MSG_PEEK and other
+ * special cases use the CPU (see the fallback counters).
+ */
+#include <linux/debugfs.h>
+#include <linux/dmaengine.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/transp_v6.h>
+
+#include "ofcopy.h"
+
+static unsigned int channels = 2;
+module_param(channels, uint, 0444);
+MODULE_PARM_DESC(channels, "DMA_MEMCPY channels to take privately (default 2; the rest stay for other users)");
+
+static unsigned int copybreak = 16384;
+module_param(copybreak, uint, 0644);
+MODULE_PARM_DESC(copybreak, "reads and batches shorter than this many bytes are copied by the CPU (default 16384)");
+
+static unsigned int batch_kb = 256;
+module_param(batch_kb, uint, 0644);
+MODULE_PARM_DESC(batch_kb, "most KiB copied per DMA batch (default 256, at most 512)");
+
+static unsigned int timeout_ms = 2000;
+module_param(timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "wait this long for a batch, then re-copy it with the CPU (default 2000)");
+
+#define OFCOPY_MAX_BATCH	(512 * 1024)
+#define OFCOPY_MAX_PAGES	160	/* destination pages in one batch */
+#define OFCOPY_MAX_PIECES	1024	/* descriptors in one batch */
+#define OFCOPY_MAX_SRC		512	/* mapped source regions in one batch */
+#define OFCOPY_MAX_CHANS	16
+
+const char * const ofcopy_counter_names[OFCOPY_NR_COUNTERS] = {
+	[OFCOPY_RECV_CALLS] = "recv_calls",
+	[OFCOPY_DMA_CALLS] = "dma_calls",
+	[OFCOPY_BYTES_DMA] = "bytes_dma",
+	[OFCOPY_BYTES_CPU] = "bytes_cpu",
+	[OFCOPY_BYTES_BASE] = "bytes_fallback_recvmsg",
+	[OFCOPY_BATCHES] = "batches",
+	[OFCOPY_DESCS] = "descriptors",
+	[OFCOPY_PAGES_PINNED] = "pages_pinned",
+	[OFCOPY_PIN_NS] = "pin_ns",
+	[OFCOPY_UNPIN_NS] = "unpin_ns",
+	[OFCOPY_MAP_NS] = "map_submit_ns",
+	[OFCOPY_WAIT_NS] = "dma_wait_ns",
+	[OFCOPY_FB_FLAGS] = "fallback_flags",
+	[OFCOPY_FB_SHORT] = "fallback_short_read",
+	[OFCOPY_FB_ITER] = "fallback_not_user_buffer",
+	[OFCOPY_FB_NO_CHANNEL] = "fallback_no_channel",
+	[OFCOPY_FB_OTHER] = "fallback_other",
+	[OFCOPY_FB_SMALL] = "fallback_small_batch",
+	[OFCOPY_FB_PIN] = "fallback_pin_failed",
+	[OFCOPY_FB_MAP] = "fallback_map_failed",
+	[OFCOPY_FB_PREP] = "fallback_ring_full",
+	[OFCOPY_FB_DMA_ERROR] = "fallback_dma_error",
+	[OFCOPY_FB_TIMEOUT] = "fallback_timeout",
+};
+
+static atomic64_t ofcopy_ctr[OFCOPY_NR_COUNTERS];
+
+static void ofcopy_add(enum ofcopy_counter c, u64 v)
+{
+	atomic64_add(v, &ofcopy_ctr[c]);
+}
+
+void ofcopy_read_stats(u64 *vals)
+{
+	int i;
+
+	for (i = 0; i < OFCOPY_NR_COUNTERS; i++)
+		vals[i] = atomic64_read(&ofcopy_ctr[i]);
+}
+
+static struct dma_chan *ofcopy_chans[OFCOPY_MAX_CHANS];
+static unsigned int ofcopy_nchans;
+static struct proto ofcopy_prots[2];	/* IPv4, IPv6 */
+static struct dentry *ofcopy_dbg;
+
+/* One piece: a descriptor (or a CPU copy) from skb offset to a pinned page. */
+struct ofcopy_piece {
+	struct sk_buff *skb;	/* the queued skb the bytes come from */
+	u32 skb_off;		/* offset in it */
+	u32 len;
+	u16 page;		/* index in pages[] */
+	u16 page_off;
+	dma_addr_t src;
+	dma_addr_t dst;
+	bool dma;		/* submitted to the engine */
+};
+
+struct ofcopy_map {
+	dma_addr_t addr;
+	u32 len;
+	bool single;		/* dma_map_single (skb head), else a page */
+};
+
+struct ofcopy_batch {
+	struct page *pages[OFCOPY_MAX_PAGES];
+	struct ofcopy_map dst_map[OFCOPY_MAX_PAGES];
+	struct ofcopy_map src_map[OFCOPY_MAX_SRC];
+	struct ofcopy_piece pieces[OFCOPY_MAX_PIECES];
+	unsigned int npages, nsrc, npieces;
+	/* destination walk: bytes pinned per page, in order */
+	u16 page_first_off;
+	atomic_t pending;
+	bool failed;
+	struct completion done;
+};
+
+struct ofcopy_ctx {
+	struct proto *sk_proto;	/* what recvmsg falls back to */
+	struct ofcopy_batch *b;
+};
+
+static struct ofcopy_ctx *ofcopy_get_ctx(struct sock *sk)
+{
+	return (__force struct ofcopy_ctx *)inet_csk(sk)->icsk_ulp_data;
+}
+
+/* ---- building a batch --------------------------------------------------------- */
+
+struct ofcopy_build {
+	struct ofcopy_batch *b;
+	struct device *dev;
+	/* destination cursor */
+	unsigned int di;	/* page index */
+	u32 doff;		/* offset in that page */
+	u32 dleft;		/* bytes left in that page */
+	u32 dst_total;		/* pinned bytes not yet assigned */
+	u32 placed;		/* bytes assigned to pieces */
+	int err;
+};
+
+/* Next destination page: bytes pinned in page di (pages are contiguous user memory). */
+static void ofcopy_dst_next(struct ofcopy_build *bl)
+{
+	bl->di++;
+	bl->doff = 0;
+	bl->dleft = min_t(u32, PAGE_SIZE, bl->dst_total);
+}
+
+/*
+ * A contiguous source region (kernel virtual address or a frag page at an
+ * offset) of len bytes at offset skb_off of the queued skb: map it, cut it at
+ * destination page boundaries into pieces.
+ */
+static void ofcopy_add_region(struct ofcopy_build *bl, struct sk_buff *skb,
+			      u32 skb_off, const void *vaddr, const skb_frag_t *frag,
+			      u32 frag_off, u32 len)
+{
+	struct ofcopy_batch *b = bl->b;
+	dma_addr_t src;
+	u32 done = 0;
+
+	if (bl->err || !len)
+		return;
+	if (b->nsrc >= OFCOPY_MAX_SRC) {
+		bl->err = -ENOSPC;
+		return;
+	}
+	if (vaddr)
+		src = dma_map_single(bl->dev, (void *)vaddr, len, DMA_TO_DEVICE);
+	else
+		src = skb_frag_dma_map(bl->dev, frag, frag_off, len, DMA_TO_DEVICE);
+	if (dma_mapping_error(bl->dev, src)) {
+		bl->err = -EIO;
+		return;
+	}
+	b->src_map[b->nsrc].addr = src;
+	b->src_map[b->nsrc].len = len;
+	b->src_map[b->nsrc].single = !!vaddr;
+	b->nsrc++;
+
+	while (done < len) {
+		struct ofcopy_piece *p;
+		u32 l;
+
+		if (!bl->dleft) {
+			if (!bl->dst_total) {
+				bl->err = -ENOSPC;
+				return;
+			}
+			ofcopy_dst_next(bl);
+		}
+		if (b->npieces >= OFCOPY_MAX_PIECES) {
+			bl->err = -ENOSPC;
+			return;
+		}
+		l = min(len - done, bl->dleft);
+		p = &b->pieces[b->npieces++];
+		p->skb = skb;
+		p->skb_off = skb_off + done;
+		p->len = l;
+		p->page = bl->di;
+		p->page_off = (bl->di ? 0 : b->page_first_off) + bl->doff;
+		p->src = src + done;
+		p->dst = b->dst_map[bl->di].addr + bl->doff;
+		p->dma = false;
+		done += l;
+		bl->doff += l;
+		bl->dleft -= l;
+		bl->dst_total -= l;
+		bl->placed += l;
+	}
+}
+
+/* Walks [off, off + len) of skb (head, frags, frag_list). */
+static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 top_base,
+			    struct sk_buff *skb, u32 off, u32 len)
+{
+	u32 start = skb_headlen(skb), end;
+	struct sk_buff *it;
+	int i;
+
+	if (off < start) {
+		u32 l = min(start - off, len);
+
+		ofcopy_add_region(bl, top, top_base + off, skb->data + off, NULL, 0, l);
+		off += l;
+		len -= l;
+	}
+	for (i = 0; i < skb_shinfo(skb)->nr_frags && len; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		end = start + skb_frag_size(frag);
+		if (off < end) {
+			u32 l = min(end - off, len);
+
+			ofcopy_add_region(bl, top, top_base + off, NULL, frag, off - start, l);
+			off += l;
+			len -= l;
+		}
+		start = end;
+	}
+	skb_walk_frags(skb, it) {
+		if (!len)
+			break;
+		end = start + it->len;
+		if (off < end) {
+			u32 l = min(end - off, len);
+
+			ofcopy_walk_skb(bl, top, top_base + start, it, off - start, l);
+			off += l;
+			len -= l;
+		}
+		start = end;
+	}
+}
+
+/* ---- DMA --------------------------------------------------------------------------- */
+
+static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
+{
+	struct ofcopy_batch *b = param;
+
+	if (res && res->result != DMA_TRANS_NOERROR)
+		WRITE_ONCE(b->failed, true);
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/* CPU copy of one piece into its pinned page. */
+static int ofcopy_cpu_piece(struct ofcopy_batch *b, struct ofcopy_piece *p)
+{
+	void *to = kmap_local_page(b->pages[p->page]);
+	int ret = skb_copy_bits(p->skb, p->skb_off, to + p->page_off, p->len);
+
+	kunmap_local(to);
+	return ret;
+}
+
+static void ofcopy_unmap(struct ofcopy_batch *b, struct device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->nsrc; i++) {
+		if (b->src_map[i].single)
+			dma_unmap_single(dev, b->src_map[i].addr, b->src_map[i].len,
+					 DMA_TO_DEVICE);
+		else
+			dma_unmap_page(dev, b->src_map[i].addr, b->src_map[i].len,
+				       DMA_TO_DEVICE);
+	}
+	for (i = 0; i < b->npages; i++)
+		if (b->dst_map[i].len)
+			dma_unmap_page(dev, b->dst_map[i].addr, b->dst_map[i].len,
+				       DMA_FROM_DEVICE);
+	b->nsrc = 0;
+}
+
+static void ofcopy_unpin(struct ofcopy_batch *b)
+{
+	u64 t0 = ktime_get_ns();
+
+	if (b->npages)
+		unpin_user_pages_dirty_lock(b->pages, b->npages, true);
+	ofcopy_add(OFCOPY_UNPIN_NS, ktime_get_ns() - t0);
+	b->npages = 0;
+}
+
+/*
+ * Pins up to want bytes of the reader's buffer (one iovec segment after the
+ * other, as long as the pages are contiguous user memory: the pieces are laid
+ * out over pages[] in order). Returns the bytes pinned (iter advanced by that).
+ */
+static ssize_t ofcopy_pin(struct ofcopy_batch *b, struct iov_iter *iter, size_t want)
+{
+	u64 t0 = ktime_get_ns();
+	struct page **pages = b->pages;
+	size_t off0 = 0;
+	ssize_t n;
+
+	b->npages = 0;
+	/* One segment: the pieces assume pages[] is one contiguous user range. */
+	n = iov_iter_extract_pages(iter, &pages, want, OFCOPY_MAX_PAGES, 0, &off0);
+	ofcopy_add(OFCOPY_PIN_NS, ktime_get_ns() - t0);
+	if (n <= 0)
+		return n ?: -EFAULT;
+	b->npages = DIV_ROUND_UP(off0 + n, PAGE_SIZE);
+	b->page_first_off = off0;
+	ofcopy_add(OFCOPY_PAGES_PINNED, b->npages);
+	return n;
+}
+
+/* Maps the pinned pages for the device (the used part of each). */
+static int ofcopy_map_dst(struct ofcopy_batch *b, struct device *dev, size_t bytes)
+{
+	unsigned int i;
+	size_t left = bytes;
+
+	for (i = 0; i < b->npages; i++) {
+		u32 off = i ? 0 : b->page_first_off;
+		u32 l = min_t(size_t, PAGE_SIZE - off, left);
+		dma_addr_t a = dma_map_page(dev, b->pages[i], off, l, DMA_FROM_DEVICE);
+
+		if (dma_mapping_error(dev, a)) {
+			for (; i < b->npages; i++)
+				b->dst_map[i].len = 0;
+			return -EIO;
+		}
+		b->dst_map[i].addr = a;
+		b->dst_map[i].len = l;
+		left -= l;
+	}
+	return 0;
+}
+
+/*
+ * One batch: copies up to want bytes of queued payload, starting with skb at
+ * off, into msg. Returns the bytes copied (and consumed), or a negative error
+ * if nothing was.
+ */
+static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *msg,
+			struct sk_buff *skb, u32 off, size_t want, bool *stop)
+{
+	struct ofcopy_batch *b = ctx->b;
+	struct ofcopy_build bl = { .b = b };
+	size_t avail = 0, total, cap;
+	struct sk_buff *s;
+	struct dma_chan *chan;
+	struct device *dev;
+	unsigned int i, ndma = 0;
+	u64 t0, t1;
+	ssize_t pinned;
+	bool failed = false;
+	int ret;
+
+	cap = min_t(size_t, want, min(batch_kb, 512u) * 1024);
+	/* How much is queued from here on (stop at FIN, at unreadable frags). */
+	for (s = skb; s; s = skb_queue_is_last(&sk->sk_receive_queue, s) ? NULL : s->next) {
+		u32 o = s == skb ? off : 0;
+
+		if (!skb_frags_readable(s))
+			break;
+		/* the queue is in sequence; stop at anything unexpected */
+		if (s != skb && TCP_SKB_CB(s)->seq != tcp_sk(sk)->copied_seq + avail)
+			break;
+		avail += s->len - o;
+		if (avail >= cap || (TCP_SKB_CB(s)->tcp_flags & TCPHDR_FIN))
+			break;
+	}
+	total = min(avail, cap);
+	if (!total) {
+		*stop = true;	/* nothing the engine or the CPU here can read */
+		return 0;
+	}
+
+	if (total < copybreak) {
+		/* Not worth the engine: the CPU copies, skb by skb. */
+		size_t left = total;
+
+		for (s = skb; left; s = s->next) {
+			u32 o = s == skb ? off : 0;
+			u32 l = min_t(size_t, s->len - o, left);
+
+			ret = skb_copy_datagram_msg(s, o, msg, l);
+			if (ret) {
+				if (left == total)
+					return ret;
+				break;
+			}
+			left -= l;
+		}
+		total -= left;
+		tcp_read_done(sk, total);
+		ofcopy_add(OFCOPY_BYTES_CPU, total);
+		ofcopy_add(OFCOPY_FB_SMALL, 1);
+		return total;
+	}
+
+	chan = ofcopy_chans[raw_smp_processor_id() % ofcopy_nchans];
+	dev = dmaengine_get_dma_device(chan);
+	bl.dev = dev;
+
+	pinned = ofcopy_pin(b, &msg->msg_iter, total);
+	if (pinned <= 0) {
+		/* tcp_recvmsg copies the rest (and reports a bad buffer) */
+		ofcopy_add(OFCOPY_FB_PIN, 1);
+		*stop = true;
+		return 0;
+	}
+	total = pinned;
+
+	t0 = ktime_get_ns();
+	b->npieces = 0;
+	b->nsrc = 0;
+	if (ofcopy_map_dst(b, dev, total)) {
+		bl.err = -EIO;
+	} else {
+		size_t left = total;
+
+		bl.di = 0;
+		bl.doff = 0;
+		bl.dst_total = total;
+		bl.dleft = min_t(u32, PAGE_SIZE - b->page_first_off, total);
+		for (s = skb; left && !bl.err; s = s->next) {
+			u32 o = s == skb ? off : 0;
+			u32 l = min_t(size_t, s->len - o, left);
+
+			ofcopy_walk_skb(&bl, s, 0, s, o, l);
+			left -= l;
+		}
+	}
+	if (bl.err || bl.placed != total) {
+		/* Could not describe it all: the CPU copies this batch. */
+		ofcopy_add(OFCOPY_FB_MAP, 1);
+		failed = true;
+		goto cpu_copy;
+	}
+
+	init_completion(&b->done);
+	atomic_set(&b->pending, 1);
+	WRITE_ONCE(b->failed, false);
+	for (i = 0; i < b->npieces; i++) {
+		struct ofcopy_piece *p = &b->pieces[i];
+		struct dma_async_tx_descriptor *tx;
+
+		tx = dmaengine_prep_dma_memcpy(chan, p->dst, p->src, p->len,
+					       DMA_CTRL_ACK | DMA_PREP_INTERRUPT);
+		if (!tx) {
+			ofcopy_add(OFCOPY_FB_PREP, 1);
+			if (ofcopy_cpu_piece(b, p))
+				failed = true;
+			continue;
+		}
+		tx->callback_result = ofcopy_dma_done;
+		tx->callback_param = b;
+		atomic_inc(&b->pending);
+		if (dma_submit_error(dmaengine_submit(tx))) {
+			atomic_dec(&b->pending);
+			if (ofcopy_cpu_piece(b, p))
+				failed = true;
+			continue;
+		}
+		p->dma = true;
+		ndma++;
+	}
+	dma_async_issue_pending(chan);
+	t1 = ktime_get_ns();
+	ofcopy_add(OFCOPY_MAP_NS, t1 - t0);
+	ofcopy_add(OFCOPY_DESCS, ndma);
+	if (!atomic_dec_and_test(&b->pending)) {
+		if (!wait_for_completion_timeout(&b->done, msecs_to_jiffies(timeout_ms))) {
+			/* Nothing may stay in flight into pages we unpin. */
+			dmaengine_terminate_sync(chan);
+			ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
+			failed = true;
+		}
+	}
+	ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
+	if (READ_ONCE(b->failed) && !failed) {
+		ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
+		failed = true;
+	}
+
+cpu_copy:
+	ofcopy_unmap(b, dev);
+	if (failed) {
+		/*
+		 * The skbs are still queued and the pages still pinned: the CPU
+		 * copies the whole batch again, skb by skb, page by page.
+		 */
+		size_t left = total, done = 0;
+
+		for (s = skb; left; s = s->next) {
+			u32 o = s == skb ? off : 0;
+			u32 l = min_t(size_t, s->len - o, left);
+			size_t k = 0;
+
+			while (k < l) {
+				size_t pos = b->page_first_off + done;
+				u32 po = pos % PAGE_SIZE;
+				u32 c = min_t(size_t, PAGE_SIZE - po, l - k);
+				void *to = kmap_local_page(b->pages[pos / PAGE_SIZE]);
+
+				skb_copy_bits(s, o + k, to + po, c);
+				kunmap_local(to);
+				k += c;
+				done += c;
+			}
+			left -= l;
+		}
+		ofcopy_add(OFCOPY_BYTES_CPU, total);
+	} else {
+		u64 by_dma = 0;
+
+		for (i = 0; i < b->npieces; i++)
+			if (b->pieces[i].dma)
+				by_dma += b->pieces[i].len;
+		ofcopy_add(OFCOPY_BYTES_DMA, by_dma);
+		ofcopy_add(OFCOPY_BYTES_CPU, total - by_dma);
+		ofcopy_add(OFCOPY_BATCHES, 1);
+	}
+	ofcopy_unpin(b);
+	tcp_read_done(sk, total);
+	return total;
+}
+
+/* ---- recvmsg ------------------------------------------------------------------------- */
+
+static bool ofcopy_special(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return READ_ONCE(tp->urg_data) || tp->repair || tp->recvmsg_inq ||
+	       sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RCVTSTAMPNS) ||
+	       READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_RX_SOFTWARE ||
+	       sk->sk_state == TCP_LISTEN;
+}
+
+static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+			  int *addr_len)
+{
+	struct ofcopy_ctx *ctx = ofcopy_get_ctx(sk);
+	struct proto *base = ctx->sk_proto;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int copied = 0, target, ret;
+	bool fin = false, stop = false;
+	long timeo;
+
+	ofcopy_add(OFCOPY_RECV_CALLS, 1);
+	if (flags & (MSG_PEEK | MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
+		ofcopy_add(OFCOPY_FB_FLAGS, 1);
+		goto fallback;
+	}
+	if (len < copybreak) {
+		ofcopy_add(OFCOPY_FB_SHORT, 1);
+		goto fallback;
+	}
+	if (!user_backed_iter(&msg->msg_iter)) {
+		ofcopy_add(OFCOPY_FB_ITER, 1);
+		goto fallback;
+	}
+	if (!ofcopy_nchans) {
+		ofcopy_add(OFCOPY_FB_NO_CHANNEL, 1);
+		goto fallback;
+	}
+
+	lock_sock(sk);
+	if (ofcopy_special(sk)) {
+		release_sock(sk);
+		ofcopy_add(OFCOPY_FB_OTHER, 1);
+		goto fallback;
+	}
+	ofcopy_add(OFCOPY_DMA_CALLS, 1);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+
+	while (copied < len) {
+		struct sk_buff *skb;
+		u32 off;
+
+		if (READ_ONCE(tp->urg_data)) {
+			stop = true;
+			break;
+		}
+		skb = tcp_recv_skb(sk, tp->copied_seq, &off);
+		if (skb && off < skb->len) {
+			ret = ofcopy_batch(sk, ctx, msg, skb, off, len - copied, &stop);
+			if (ret < 0) {
+				if (!copied)
+					copied = ret;
+				break;
+			}
+			copied += ret;
+			if (stop)
+				break;
+			continue;
+		}
+		if (skb) {
+			fin = true;	/* only a FIN left: tcp_recvmsg consumes it */
+			break;
+		}
+
+		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+			break;
+		if (copied) {
+			if (!timeo || sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		/* No DMA is in flight here: the lock may be dropped. */
+		if (copied >= target)
+			__sk_flush_backlog(sk);
+		else
+			sk_wait_data(sk, &timeo, NULL);
+	}
+	release_sock(sk);
+	if ((fin || stop) && copied == 0)
+		goto fallback;
+	return copied;
+
+fallback:
+	ret = base->recvmsg(sk, msg, len, flags, addr_len);
+	if (ret > 0)
+		ofcopy_add(OFCOPY_BYTES_BASE, ret);
+	return ret;
+}
+
+/* ---- the ULP ---------------------------------------------------------------------------- */
+
+static int ofcopy_ulp_init(struct sock *sk)
+{
+	struct ofcopy_ctx *ctx;
+	int v6;
+
+	if (sk->sk_prot == &tcp_prot)
+		v6 = 0;
+#if IS_ENABLED(CONFIG_IPV6)
+	else if (sk->sk_prot == &tcpv6_prot)
+		v6 = 1;
+#endif
+	else
+		return -EOPNOTSUPP;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->b = kvzalloc(sizeof(*ctx->b), GFP_KERNEL);
+	if (!ctx->b) {
+		kfree(ctx);
+		return -ENOMEM;
+	}
+	ctx->sk_proto = sk->sk_prot;
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
+	WRITE_ONCE(sk->sk_prot, &ofcopy_prots[v6]);
+	return 0;
+}
+
+static void ofcopy_ulp_release(struct sock *sk)
+{
+	struct ofcopy_ctx *ctx = ofcopy_get_ctx(sk);
+
+	if (!ctx)
+		return;
+	/* The socket outlives the module reference: give it its proto back. */
+	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	kvfree(ctx->b);
+	kfree(ctx);
+}
+
+static struct tcp_ulp_ops ofcopy_ulp_ops __read_mostly = {
+	.name = "ofcopy",
+	.owner = THIS_MODULE,
+	.init = ofcopy_ulp_init,
+	.release = ofcopy_ulp_release,
+};
+
+/* ---- debugfs: /sys/kernel/debug/ofcopy/{stats,channels} ---------------------------- */
+
+static int ofcopy_stats_show(struct seq_file *m, void *unused)
+{
+	u64 v[OFCOPY_NR_COUNTERS];
+	int i;
+
+	ofcopy_read_stats(v);
+	for (i = 0; i < OFCOPY_NR_COUNTERS; i++)
+		seq_printf(m, "%s %llu\n", ofcopy_counter_names[i], v[i]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ofcopy_stats);
+
+static int ofcopy_channels_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < ofcopy_nchans; i++)
+		seq_printf(m, "%s\n", dma_chan_name(ofcopy_chans[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ofcopy_channels);
+
+static void ofcopy_release_chans(void)
+{
+	while (ofcopy_nchans)
+		dma_release_channel(ofcopy_chans[--ofcopy_nchans]);
+}
+
+static int __init ofcopy_init(void)
+{
+	dma_cap_mask_t mask;
+	unsigned int want = min_t(unsigned int, channels, OFCOPY_MAX_CHANS);
+	int ret;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	while (ofcopy_nchans < want) {
+		struct dma_chan *c = dma_request_chan_by_mask(&mask);
+
+		if (IS_ERR(c))
+			break;
+		ofcopy_chans[ofcopy_nchans++] = c;
+	}
+	if (!ofcopy_nchans)
+		pr_warn("ofcopy: no DMA_MEMCPY channel: every read is copied by the CPU\n");
+
+	ofcopy_prots[0] = tcp_prot;
+	ofcopy_prots[0].recvmsg = ofcopy_recvmsg;
+#if IS_ENABLED(CONFIG_IPV6)
+	ofcopy_prots[1] = tcpv6_prot;
+	ofcopy_prots[1].recvmsg = ofcopy_recvmsg;
+#endif
+	ret = tcp_register_ulp(&ofcopy_ulp_ops);
+	if (ret) {
+		ofcopy_release_chans();
+		return ret;
+	}
+	ofcopy_dbg = debugfs_create_dir("ofcopy", NULL);
+	debugfs_create_file("stats", 0444, ofcopy_dbg, NULL, &ofcopy_stats_fops);
+	debugfs_create_file("channels", 0444, ofcopy_dbg, NULL, &ofcopy_channels_fops);
+	pr_info("ofcopy: TCP ULP \"ofcopy\" registered, %u DMA channel(s)\n", ofcopy_nchans);
+	return 0;
+}
+
+static void __exit ofcopy_exit(void)
+{
+	/* Every socket using the ULP holds a module reference: none is left. */
+	tcp_unregister_ulp(&ofcopy_ulp_ops);
+	debugfs_remove_recursive(ofcopy_dbg);
+	ofcopy_release_chans();
+}
+
+module_init(ofcopy_init);
+module_exit(ofcopy_exit);
+MODULE_DESCRIPTION("TCP receive copy offload with a dmaengine memcpy channel");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_TCP_ULP("ofcopy");

@@ -1,0 +1,7 @@
+#!/bin/bash
+# 1 GiB (OFNIC_OFCOPY_MB) from the peer to an ofcopy socket read with pattern
+# "waitall" (see userspace/ofcopy/ofcopy_xfer.c): sha256 equal on both ends, and
+# most bytes copied by the DMA engine.
+cd "$(dirname "$0")/../.." || exit 1
+source selftests/ofcopy/lib.sh
+ofcopy_pattern_test waitall dma
