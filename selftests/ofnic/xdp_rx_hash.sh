@@ -41,7 +41,7 @@ flows_check() {
 	done
 	sleep 0.5
 	bpftool -j map dump pinned "$PIN" >/tmp/rx_hash.json || return 1
-	/usr/bin/python3 -S - "$key" $LOCAL_IP $PEER_IP $PORT $l4 $type $FLOWS /tmp/rx_hash.json <<'PY'
+	/usr/bin/python3 -S -B - "$key" $LOCAL_IP $PEER_IP $PORT $l4 $type $FLOWS /tmp/rx_hash.json <<'PY'
 import json, sys
 sys.path.insert(0, "selftests/ofnic")
 import ofnic_net as n
