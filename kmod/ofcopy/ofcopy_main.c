@@ -135,7 +135,6 @@ struct ofcopy_batch {
 	unsigned int npages, nsrc, npieces;
 	/* destination walk: bytes pinned per page, in order */
 	u16 page_first_off;
-	atomic_t pending;
 	bool failed;
 	struct completion done;
 };
@@ -286,10 +285,10 @@ static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
 {
 	struct ofcopy_batch *b = param;
 
+	/* The last descriptor of the batch: in-order completion covers the rest. */
 	if (res && res->result != DMA_TRANS_NOERROR)
 		WRITE_ONCE(b->failed, true);
-	if (atomic_dec_and_test(&b->pending))
-		complete(&b->done);
+	complete(&b->done);
 }
 
 /* CPU copy of one piece into its pinned page. */
@@ -393,6 +392,8 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 	struct dma_chan *chan;
 	struct device *dev;
 	unsigned int i, ndma = 0;
+	dma_cookie_t last_cookie = 0;
+	bool timed_out = false;
 	u64 t0, t1;
 	ssize_t pinned;
 	bool failed = false;
@@ -482,29 +483,37 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 	}
 
 	init_completion(&b->done);
-	atomic_set(&b->pending, 1);
 	WRITE_ONCE(b->failed, false);
 	for (i = 0; i < b->npieces; i++) {
 		struct ofcopy_piece *p = &b->pieces[i];
+		bool last = i + 1 == b->npieces;
 		struct dma_async_tx_descriptor *tx;
+		dma_cookie_t cookie;
 
+		/*
+		 * One channel completes in order, and an error aborts what
+		 * follows: a callback and an interrupt on the last descriptor
+		 * report on the whole batch.
+		 */
 		tx = dmaengine_prep_dma_memcpy(chan, p->dst, p->src, p->len,
-					       DMA_CTRL_ACK | DMA_PREP_INTERRUPT);
+					       DMA_CTRL_ACK | (last ? DMA_PREP_INTERRUPT : 0));
 		if (!tx) {
 			ofcopy_add(OFCOPY_FB_PREP, 1);
 			if (ofcopy_cpu_piece(b, p))
 				failed = true;
 			continue;
 		}
-		tx->callback_result = ofcopy_dma_done;
-		tx->callback_param = b;
-		atomic_inc(&b->pending);
-		if (dma_submit_error(dmaengine_submit(tx))) {
-			atomic_dec(&b->pending);
+		if (last) {
+			tx->callback_result = ofcopy_dma_done;
+			tx->callback_param = b;
+		}
+		cookie = dmaengine_submit(tx);
+		if (dma_submit_error(cookie)) {
 			if (ofcopy_cpu_piece(b, p))
 				failed = true;
 			continue;
 		}
+		last_cookie = cookie;
 		p->dma = true;
 		ndma++;
 	}
@@ -512,13 +521,27 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 	t1 = ktime_get_ns();
 	ofcopy_add(OFCOPY_MAP_NS, t1 - t0);
 	ofcopy_add(OFCOPY_DESCS, ndma);
-	if (!atomic_dec_and_test(&b->pending)) {
-		if (!wait_for_completion_timeout(&b->done, msecs_to_jiffies(timeout_ms))) {
-			/* Nothing may stay in flight into pages we unpin. */
-			dmaengine_terminate_sync(chan);
-			ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
-			failed = true;
-		}
+	if (ndma && b->pieces[b->npieces - 1].dma) {
+		if (!wait_for_completion_timeout(&b->done, msecs_to_jiffies(timeout_ms)))
+			timed_out = true;
+	} else if (ndma) {
+		/* the last piece went to the CPU: poll the last descriptor */
+		unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
+		enum dma_status st;
+
+		while ((st = dma_async_is_tx_complete(chan, last_cookie, NULL, NULL)) ==
+		       DMA_IN_PROGRESS && time_before(jiffies, end))
+			usleep_range(20, 100);
+		if (st == DMA_IN_PROGRESS)
+			timed_out = true;
+		else if (st != DMA_COMPLETE)
+			WRITE_ONCE(b->failed, true);
+	}
+	if (timed_out) {
+		/* Nothing may stay in flight into pages we unpin. */
+		dmaengine_terminate_sync(chan);
+		ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
+		failed = true;
 	}
 	ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
 	if (READ_ONCE(b->failed) && !failed) {

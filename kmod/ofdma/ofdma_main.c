@@ -7,8 +7,8 @@
  * Submission follows the usual ring-engine pattern: prep reserves the next slot
  * and returns with the channel lock held, tx_submit assigns the cookie and drops
  * it, issue_pending rings the doorbell. Completion runs in a tasklet (MSI-X) or
- * in tx_status (polling): descriptors are completed in order, one at a time,
- * each callback invoked without the lock. A halted channel has its outstanding
+ * in tx_status (polling): descriptors are completed in order under the lock,
+ * which is dropped only to invoke a callback. A halted channel has its outstanding
  * descriptors failed (the failing one with READ/WRITE_FAILED, the rest ABORTED)
  * and is then reset and enabled again.
  */
@@ -140,18 +140,14 @@ static enum dmaengine_tx_result ofdma_err_result(u32 err)
  */
 static void ofdma_process(struct ofdma_chan *c)
 {
-	for (;;) {
+	spin_lock_bh(&c->lock);
+	while (!c->od->gone && c->completed != c->submitted) {
 		enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
 		struct ofdma_sw_desc *sw;
 		struct ofdma_cb cb;
 		u64 hw_done;
 		u32 status;
 
-		spin_lock_bh(&c->lock);
-		if (c->od->gone || c->completed == c->submitted) {
-			spin_unlock_bh(&c->lock);
-			return;
-		}
 		hw_done = c->base + le64_to_cpu(READ_ONCE(c->cmpl->completed));
 		/* completed is written last: the rest of the record is as new */
 		rmb();
@@ -181,8 +177,7 @@ static void ofdma_process(struct ofdma_chan *c)
 			}
 			ofdma_mark_failed(c, sw->txd.cookie, first);
 		} else {
-			spin_unlock_bh(&c->lock);
-			return;
+			break;
 		}
 		ofdma_cookie_complete(&sw->txd);
 		dma_descriptor_unmap(&sw->txd);
@@ -193,9 +188,14 @@ static void ofdma_process(struct ofdma_chan *c)
 			c->halted = false;
 			c->stats.recoveries++;
 		}
-		spin_unlock_bh(&c->lock);
-		ofdma_cb_invoke(&cb, result);
+		/* descriptors without a callback complete without dropping the lock */
+		if (cb.callback || cb.callback_result) {
+			spin_unlock_bh(&c->lock);
+			ofdma_cb_invoke(&cb, result);
+			spin_lock_bh(&c->lock);
+		}
 	}
+	spin_unlock_bh(&c->lock);
 }
 
 static void ofdma_tasklet(struct tasklet_struct *t)
