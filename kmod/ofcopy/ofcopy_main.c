@@ -11,10 +11,18 @@
  *   2. pin the user pages (iov_iter_extract_pages: FOLL_PIN, advances the iter),
  *   3. map source regions (skb head, frags, frag_list) and destination pages with
  *      the engine's device, submit one descriptor per piece, one doorbell,
- *   4. sleep until every descriptor's callback ran (other tasks, softirqs and the
- *      NIC keep working: arriving segments queue on the socket backlog),
- *   5. unmap, unpin (dirty), then tcp_read_done() consumes the bytes (frees the
- *      skbs, updates the window, ACKs).
+ *   4. if more payload is queued, start the next batch the same way (its
+ *      descriptors queue behind this one's on the engine),
+ *   5. sleep until this batch's last descriptor completed (other tasks,
+ *      softirqs and the NIC keep working: arriving segments queue on the
+ *      socket backlog),
+ *   6. unmap, unpin (dirty), then tcp_read_done() consumes the bytes (frees the
+ *      skbs, updates the window, ACKs); the next batch becomes this one.
+ *
+ * So the CPU pins, maps and submits batch k+1 while the engine copies batch k.
+ * That is as far as overlap goes on 6.12: NET_DMA's early copy from the
+ * softirq (tcp_dma_try_early_copy on the prequeue) has no hook left, and the
+ * backlog must not be processed while descriptors are in flight.
  *
  * Invariants: no descriptor is in flight when the socket lock is released or
  * recvmsg returns, and the skbs a descriptor reads stay queued until it
@@ -135,13 +143,24 @@ struct ofcopy_batch {
 	unsigned int npages, nsrc, npieces;
 	/* destination walk: bytes pinned per page, in order */
 	u16 page_first_off;
-	bool failed;
+	bool failed;		/* the engine reported an error */
 	struct completion done;
+	/* the batch: queued payload from skb/off, total bytes, ends at end_skb/end_off */
+	struct sk_buff *skb, *end_skb;
+	u32 off, end_off;
+	size_t total;
+	struct dma_chan *chan;
+	struct device *dev;
+	unsigned int ndma;
+	dma_cookie_t last_cookie;
+	bool cpu_redo;		/* some bytes were not described or not copied */
+	bool terminated;	/* another batch's timeout dropped our descriptors */
+	u64 t_submit;
 };
 
 struct ofcopy_ctx {
 	struct proto *sk_proto;	/* what recvmsg falls back to */
-	struct ofcopy_batch *b;
+	struct ofcopy_batch *b[2];	/* one in flight while the next is built */
 };
 
 static struct ofcopy_ctx *ofcopy_get_ctx(struct sock *sk)
@@ -377,37 +396,64 @@ static int ofcopy_map_dst(struct ofcopy_batch *b, struct device *dev, size_t byt
 	return 0;
 }
 
-/*
- * One batch: copies up to want bytes of queued payload, starting with skb at
- * off, into msg. Returns the bytes copied (and consumed), or a negative error
- * if nothing was.
- */
-static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *msg,
-			struct sk_buff *skb, u32 off, size_t want, bool *stop)
+/* Where the payload after batch b starts; false if nothing more is queued. */
+static bool ofcopy_next_pos(struct sock *sk, struct ofcopy_batch *b,
+			    struct sk_buff **skb, u32 *off)
 {
-	struct ofcopy_batch *b = ctx->b;
+	struct sk_buff *s = b->end_skb;
+
+	if (b->end_off < s->len) {
+		*skb = s;
+		*off = b->end_off;
+		return true;
+	}
+	if ((TCP_SKB_CB(s)->tcp_flags & TCPHDR_FIN) ||
+	    skb_queue_is_last(&sk->sk_receive_queue, s))
+		return false;
+	*skb = s->next;
+	*off = 0;
+	return true;
+}
+
+enum ofcopy_res {
+	OFCOPY_STAGED,		/* descriptors submitted; ofcopy_finish() consumes */
+	OFCOPY_CONSUMED,	/* copied by the CPU and consumed */
+	OFCOPY_SMALL,		/* below copybreak, and the CPU may not copy now */
+	OFCOPY_STOP,		/* the rest is for tcp_recvmsg */
+};
+
+/*
+ * Starts a batch of up to want bytes of queued payload beginning at skb/off:
+ * pins the reader's pages, maps, submits the descriptors and rings the
+ * doorbell, and returns without waiting (OFCOPY_STAGED): the skbs stay queued
+ * until ofcopy_finish(). A batch below copybreak is copied by the CPU and
+ * consumed at once when may_cpu (nothing else in flight), else left alone.
+ * Returns the batch's bytes, or a negative error when nothing was copied.
+ */
+static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *msg,
+			struct sk_buff *skb, u32 off, size_t want, bool may_cpu,
+			enum ofcopy_res *res)
+{
 	struct ofcopy_build bl = { .b = b };
-	size_t avail = 0, total, cap;
-	struct sk_buff *s;
+	u32 start_seq = TCP_SKB_CB(skb)->seq + off;
+	size_t avail = 0, total, cap, left;
 	struct dma_chan *chan;
 	struct device *dev;
-	unsigned int i, ndma = 0;
-	dma_cookie_t last_cookie = 0;
-	bool timed_out = false;
-	u64 t0, t1;
+	unsigned int i;
 	ssize_t pinned;
-	bool failed = false;
+	struct sk_buff *s;
+	u32 o;
+	u64 t0;
 	int ret;
 
 	cap = min_t(size_t, want, min(batch_kb, 512u) * 1024);
 	/* How much is queued from here on (stop at FIN, at unreadable frags). */
 	for (s = skb; s; s = skb_queue_is_last(&sk->sk_receive_queue, s) ? NULL : s->next) {
-		u32 o = s == skb ? off : 0;
-
+		o = s == skb ? off : 0;
 		if (!skb_frags_readable(s))
 			break;
 		/* the queue is in sequence; stop at anything unexpected */
-		if (s != skb && TCP_SKB_CB(s)->seq != tcp_sk(sk)->copied_seq + avail)
+		if (s != skb && TCP_SKB_CB(s)->seq != start_seq + avail)
 			break;
 		avail += s->len - o;
 		if (avail >= cap || (TCP_SKB_CB(s)->tcp_flags & TCPHDR_FIN))
@@ -415,18 +461,22 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 	}
 	total = min(avail, cap);
 	if (!total) {
-		*stop = true;	/* nothing the engine or the CPU here can read */
+		*res = OFCOPY_STOP;	/* nothing the engine or the CPU here can read */
 		return 0;
 	}
 
 	if (total < copybreak) {
+		if (!may_cpu) {
+			*res = OFCOPY_SMALL;
+			return 0;
+		}
 		/* Not worth the engine: the CPU copies, skb by skb. */
-		size_t left = total;
-
+		left = total;
 		for (s = skb; left; s = s->next) {
-			u32 o = s == skb ? off : 0;
-			u32 l = min_t(size_t, s->len - o, left);
+			u32 l;
 
+			o = s == skb ? off : 0;
+			l = min_t(size_t, s->len - o, left);
 			ret = skb_copy_datagram_msg(s, o, msg, l);
 			if (ret) {
 				if (left == total)
@@ -439,21 +489,45 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 		tcp_read_done(sk, total);
 		ofcopy_add(OFCOPY_BYTES_CPU, total);
 		ofcopy_add(OFCOPY_FB_SMALL, 1);
+		*res = OFCOPY_CONSUMED;
 		return total;
 	}
 
 	chan = ofcopy_chans[raw_smp_processor_id() % ofcopy_nchans];
 	dev = dmaengine_get_dma_device(chan);
 	bl.dev = dev;
-
 	pinned = ofcopy_pin(b, &msg->msg_iter, total);
 	if (pinned <= 0) {
 		/* tcp_recvmsg copies the rest (and reports a bad buffer) */
 		ofcopy_add(OFCOPY_FB_PIN, 1);
-		*stop = true;
+		*res = OFCOPY_STOP;
 		return 0;
 	}
 	total = pinned;
+	b->skb = skb;
+	b->off = off;
+	b->total = total;
+	b->chan = chan;
+	b->dev = dev;
+	b->ndma = 0;
+	b->terminated = false;
+	b->cpu_redo = false;
+	/* where it ends, for the next batch */
+	left = total;
+	s = skb;
+	o = off;
+	for (;;) {
+		u32 l = min_t(size_t, s->len - o, left);
+
+		left -= l;
+		o += l;
+		if (!left)
+			break;
+		s = s->next;
+		o = 0;
+	}
+	b->end_skb = s;
+	b->end_off = o;
 
 	t0 = ktime_get_ns();
 	b->npieces = 0;
@@ -461,25 +535,26 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 	if (ofcopy_map_dst(b, dev, total)) {
 		bl.err = -EIO;
 	} else {
-		size_t left = total;
-
+		left = total;
 		bl.di = 0;
 		bl.doff = 0;
 		bl.dst_total = total;
 		bl.dleft = min_t(u32, PAGE_SIZE - b->page_first_off, total);
 		for (s = skb; left && !bl.err; s = s->next) {
-			u32 o = s == skb ? off : 0;
-			u32 l = min_t(size_t, s->len - o, left);
+			u32 l;
 
+			o = s == skb ? off : 0;
+			l = min_t(size_t, s->len - o, left);
 			ofcopy_walk_skb(&bl, s, 0, s, o, l);
 			left -= l;
 		}
 	}
 	if (bl.err || bl.placed != total) {
-		/* Could not describe it all: the CPU copies this batch. */
+		/* Could not describe it all: the CPU copies it in ofcopy_finish(). */
 		ofcopy_add(OFCOPY_FB_MAP, 1);
-		failed = true;
-		goto cpu_copy;
+		b->cpu_redo = true;
+		*res = OFCOPY_STAGED;
+		return total;
 	}
 
 	init_completion(&b->done);
@@ -500,7 +575,7 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 		if (!tx) {
 			ofcopy_add(OFCOPY_FB_PREP, 1);
 			if (ofcopy_cpu_piece(b, p))
-				failed = true;
+				b->cpu_redo = true;
 			continue;
 		}
 		if (last) {
@@ -510,47 +585,69 @@ static int ofcopy_batch(struct sock *sk, struct ofcopy_ctx *ctx, struct msghdr *
 		cookie = dmaengine_submit(tx);
 		if (dma_submit_error(cookie)) {
 			if (ofcopy_cpu_piece(b, p))
-				failed = true;
+				b->cpu_redo = true;
 			continue;
 		}
-		last_cookie = cookie;
+		b->last_cookie = cookie;
 		p->dma = true;
-		ndma++;
+		b->ndma++;
 	}
 	dma_async_issue_pending(chan);
-	t1 = ktime_get_ns();
-	ofcopy_add(OFCOPY_MAP_NS, t1 - t0);
-	ofcopy_add(OFCOPY_DESCS, ndma);
-	if (ndma && b->pieces[b->npieces - 1].dma) {
-		if (!wait_for_completion_timeout(&b->done, msecs_to_jiffies(timeout_ms)))
-			timed_out = true;
-	} else if (ndma) {
-		/* the last piece went to the CPU: poll the last descriptor */
-		unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
-		enum dma_status st;
+	b->t_submit = ktime_get_ns();
+	ofcopy_add(OFCOPY_MAP_NS, b->t_submit - t0);
+	ofcopy_add(OFCOPY_DESCS, b->ndma);
+	*res = OFCOPY_STAGED;
+	return total;
+}
 
-		while ((st = dma_async_is_tx_complete(chan, last_cookie, NULL, NULL)) ==
-		       DMA_IN_PROGRESS && time_before(jiffies, end))
-			usleep_range(20, 100);
-		if (st == DMA_IN_PROGRESS)
-			timed_out = true;
-		else if (st != DMA_COMPLETE)
-			WRITE_ONCE(b->failed, true);
-	}
-	if (timed_out) {
-		/* Nothing may stay in flight into pages we unpin. */
-		dmaengine_terminate_sync(chan);
-		ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
-		failed = true;
-	}
-	ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
-	if (READ_ONCE(b->failed) && !failed) {
-		ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
-		failed = true;
-	}
+/*
+ * Waits for a staged batch, re-copies it with the CPU if anything failed,
+ * unmaps, unpins and consumes it. next: a batch staged after it (a timeout
+ * here terminates the channel, which also drops next's descriptors).
+ * Returns the bytes consumed.
+ */
+static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_batch *next)
+{
+	bool timed_out = false, failed = b->cpu_redo || b->terminated;
+	size_t total = b->total;
+	struct sk_buff *s;
+	unsigned int i;
+	u64 t1 = ktime_get_ns();
 
-cpu_copy:
-	ofcopy_unmap(b, dev);
+	if (b->ndma && !b->terminated) {
+		if (b->pieces[b->npieces - 1].dma) {
+			if (!wait_for_completion_timeout(&b->done,
+							 msecs_to_jiffies(timeout_ms)))
+				timed_out = true;
+		} else {
+			/* the last piece went to the CPU: poll the last descriptor */
+			unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
+			enum dma_status st;
+
+			while ((st = dma_async_is_tx_complete(b->chan, b->last_cookie,
+							      NULL, NULL)) == DMA_IN_PROGRESS &&
+			       time_before(jiffies, end))
+				usleep_range(20, 100);
+			if (st == DMA_IN_PROGRESS)
+				timed_out = true;
+			else if (st != DMA_COMPLETE)
+				WRITE_ONCE(b->failed, true);
+		}
+		if (timed_out) {
+			/* Nothing may stay in flight into pages we unpin. */
+			dmaengine_terminate_sync(b->chan);
+			if (next && next->chan == b->chan)
+				next->terminated = true;
+			ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
+			failed = true;
+		}
+		ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
+		if (READ_ONCE(b->failed) && !failed) {
+			ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
+			failed = true;
+		}
+	}
+	ofcopy_unmap(b, b->dev);
 	if (failed) {
 		/*
 		 * The skbs are still queued and the pages still pinned: the CPU
@@ -558,8 +655,8 @@ cpu_copy:
 		 */
 		size_t left = total, done = 0;
 
-		for (s = skb; left; s = s->next) {
-			u32 o = s == skb ? off : 0;
+		for (s = b->skb; left; s = s->next) {
+			u32 o = s == b->skb ? b->off : 0;
 			u32 l = min_t(size_t, s->len - o, left);
 			size_t k = 0;
 
@@ -610,6 +707,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 	struct ofcopy_ctx *ctx = ofcopy_get_ctx(sk);
 	struct proto *base = ctx->sk_proto;
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct ofcopy_batch *cur = NULL;	/* staged, not yet consumed */
 	int copied = 0, target, ret;
 	bool fin = false, stop = false;
 	long timeo;
@@ -642,30 +740,57 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 
-	while (copied < len) {
-		struct sk_buff *skb;
-		u32 off;
+	while (copied + (cur ? cur->total : 0) < len) {
+		struct sk_buff *skb = NULL;
+		enum ofcopy_res res;
+		bool have;
+		u32 off = 0;
 
-		if (READ_ONCE(tp->urg_data)) {
-			stop = true;
-			break;
+		if (cur) {
+			/* the next batch goes to the engine while cur is copied */
+			have = ofcopy_next_pos(sk, cur, &skb, &off);
+		} else {
+			if (READ_ONCE(tp->urg_data)) {
+				stop = true;
+				break;
+			}
+			skb = tcp_recv_skb(sk, tp->copied_seq, &off);
+			have = skb && off < skb->len;
+			if (skb && !have) {
+				fin = true;	/* only a FIN left: tcp_recvmsg consumes it */
+				break;
+			}
 		}
-		skb = tcp_recv_skb(sk, tp->copied_seq, &off);
-		if (skb && off < skb->len) {
-			ret = ofcopy_batch(sk, ctx, msg, skb, off, len - copied, &stop);
+		if (have) {
+			struct ofcopy_batch *nb = cur == ctx->b[0] ? ctx->b[1] : ctx->b[0];
+
+			ret = ofcopy_start(sk, nb, msg, skb, off,
+					   len - copied - (cur ? cur->total : 0), !cur, &res);
 			if (ret < 0) {
-				if (!copied)
+				if (!copied && !cur)
 					copied = ret;
 				break;
 			}
-			copied += ret;
-			if (stop)
+			if (res == OFCOPY_STAGED) {
+				if (cur)
+					copied += ofcopy_finish(sk, cur, nb);
+				cur = nb;
+				continue;
+			}
+			if (res == OFCOPY_CONSUMED) {
+				copied += ret;
+				continue;
+			}
+			if (res == OFCOPY_STOP) {
+				stop = true;
 				break;
-			continue;
+			}
+			/* OFCOPY_SMALL: finish cur, then the CPU takes the rest */
 		}
-		if (skb) {
-			fin = true;	/* only a FIN left: tcp_recvmsg consumes it */
-			break;
+		if (cur) {
+			copied += ofcopy_finish(sk, cur, NULL);
+			cur = NULL;
+			continue;
 		}
 
 		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
@@ -702,6 +827,8 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 		else
 			sk_wait_data(sk, &timeo, NULL);
 	}
+	if (cur)
+		copied += ofcopy_finish(sk, cur, NULL);
 	release_sock(sk);
 	if ((fin || stop) && copied == 0)
 		goto fallback;
@@ -732,8 +859,11 @@ static int ofcopy_ulp_init(struct sock *sk)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->b = kvzalloc(sizeof(*ctx->b), GFP_KERNEL);
-	if (!ctx->b) {
+	ctx->b[0] = kvzalloc(sizeof(*ctx->b[0]), GFP_KERNEL);
+	ctx->b[1] = kvzalloc(sizeof(*ctx->b[1]), GFP_KERNEL);
+	if (!ctx->b[0] || !ctx->b[1]) {
+		kvfree(ctx->b[0]);
+		kvfree(ctx->b[1]);
 		kfree(ctx);
 		return -ENOMEM;
 	}
@@ -752,7 +882,8 @@ static void ofcopy_ulp_release(struct sock *sk)
 	/* The socket outlives the module reference: give it its proto back. */
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
-	kvfree(ctx->b);
+	kvfree(ctx->b[0]);
+	kvfree(ctx->b[1]);
 	kfree(ctx);
 }
 

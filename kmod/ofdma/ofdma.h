@@ -15,6 +15,8 @@
 
 #define OFDMA_DRV_NAME		"ofdma"
 #define OFDMA_RING_SLOTS	1024	/* descriptors per channel ring */
+/* A bus address no memory answers at (beyond any RAM the VM has). */
+#define OFDMA_NO_MEMORY		0xfff0000000ULL
 
 /* Counters of one channel; names are the debugfs "stats" keys. */
 struct ofdma_chan_stats {
@@ -64,6 +66,7 @@ struct ofdma_chan {
 	dma_cookie_t err_lo;	/* cookies that ended in error: */
 	dma_cookie_t err_hi;	/* tx_status reports DMA_ERROR */
 	struct ofdma_chan_stats stats;
+	atomic_t poison;	/* fault injection: spoil the next N client descriptors */
 };
 
 struct ofdma_dev {

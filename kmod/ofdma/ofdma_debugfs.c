@@ -3,7 +3,9 @@
  * debugfs of ofdma.ko, one directory per device: /sys/kernel/debug/ofdma/<pci>/
  *   stats   per-channel counters, "chanN key value" lines (stable names)
  *   inject  write "CHAN KIND" (KIND: src dst len flags overlap): submit one
- *           descriptor the device must refuse, wait for it; read: the outcome
+ *           descriptor the device must refuse, wait for it; read: the outcome.
+ *           "CHAN next": the next descriptor a client (dmatest, ofcopy...)
+ *           submits on CHAN gets a bad source address
  *   bench   write "CHAN KIB ROUNDS": copy a KIB KiB buffer ROUNDS times with the
  *           engine and with memcpy(), verify; read: the numbers
  */
@@ -17,9 +19,6 @@
 #include <linux/uaccess.h>
 
 #include "ofdma.h"
-
-/* A bus address no memory answers at (beyond any RAM the VM has). */
-#define OFDMA_NO_MEMORY	0xfff0000000ULL
 
 static struct dentry *ofdma_dbg_root;
 
@@ -145,6 +144,14 @@ static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
 	if (ofdma_parse_chan(od, buf, &ch, kind, NULL, NULL))
 		return -EINVAL;
 	c = &od->chan[ch];
+	if (!strcmp(kind, "next")) {
+		atomic_inc(&c->poison);
+		mutex_lock(&od->dbg_lock);
+		snprintf(od->inject_result, sizeof(od->inject_result),
+			 "chan %u kind next armed %d\n", ch, atomic_read(&c->poison));
+		mutex_unlock(&od->dbg_lock);
+		return count;
+	}
 	mem = kzalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!mem)
 		return -ENOMEM;

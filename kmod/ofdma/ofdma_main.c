@@ -270,6 +270,7 @@ static struct dma_async_tx_descriptor *
 ofdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 		  size_t len, unsigned long flags)
 {
+	struct ofdma_chan *c = to_ofdma_chan(chan);
 	u32 hw_flags = 0;
 
 	if (!len || len > OFDMA_MAX_XFER)
@@ -278,7 +279,10 @@ ofdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 		hw_flags |= OFDMA_DF_INTR;
 	if (flags & DMA_PREP_FENCE)
 		hw_flags |= OFDMA_DF_FENCE;
-	return ofdma_prep_raw(to_ofdma_chan(chan), dst, src, len, hw_flags, flags);
+	/* debugfs "inject CHAN next": this client descriptor will fail */
+	if (unlikely(atomic_read(&c->poison)) && atomic_dec_if_positive(&c->poison) >= 0)
+		src = OFDMA_NO_MEMORY;
+	return ofdma_prep_raw(c, dst, src, len, hw_flags, flags);
 }
 
 static void ofdma_issue_pending(struct dma_chan *chan)
