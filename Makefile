@@ -55,6 +55,7 @@ demo: all
 
 bench: all
 	@scripts/bench --doc
+	@scripts/bench-xdp --doc
 
 checkpatch: setup
 	@scripts/checkpatch
