@@ -56,6 +56,7 @@ demo: all
 bench: all
 	@scripts/bench --doc
 	@scripts/bench-xdp --doc
+	@scripts/bench-copy --doc
 
 checkpatch: setup
 	@scripts/checkpatch
