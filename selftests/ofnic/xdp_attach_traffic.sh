@@ -12,6 +12,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 10
 log "XDP mode: $XDP_MODE"
 xdp_unpin pass_stats drop_stats filter_rules filter_stats tx_stats

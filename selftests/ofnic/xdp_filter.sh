@@ -11,6 +11,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 16
 log "XDP mode: $XDP_MODE"
 ping -c 1 -W 2 $PEER_IP >/dev/null 2>&1
@@ -50,7 +51,8 @@ flows() {
 			>"$OFNIC_TMP/flow.$dp" 2>&1 &
 	done
 	for f in "$@"; do
-		wait_for "grep -q listening '$OFNIC_TMP/flow.${f#*:}'" 10
+		wait_for "grep -q listening '$OFNIC_TMP/flow.${f#*:}'" 30 ||
+			log "receiver on port ${f#*:} not listening after 30 s"
 	done
 	for f in "$@"; do
 		sp=${f%:*} dp=${f#*:}
@@ -105,23 +107,34 @@ r=$(flows 43008:7402)
 check "the IPv6 rule leaves IPv4 to port 7402 alone ($(got "$r" 7402))" test "$(got "$r" 7402)" = 30
 rule_del :: $LOCAL_IP6 0 7402 17
 
-# Live: a 6 s stream at 50 datagrams/s; the rule arrives after 2 s.
-$XDP_UDP recv --bind $LOCAL_IP --port 7404 --timeout 12 >"$OFNIC_TMP/live" 2>&1 &
+# Live: a stream at 50 datagrams/s; the rule arrives once 30 datagrams got
+# through, the stream stops once the rule dropped 30, the receiver a second
+# later (both print their counts on SIGTERM).
+$XDP_UDP recv --bind $LOCAL_IP --port 7404 --timeout 120 >"$OFNIC_TMP/live" 2>&1 &
 rpid=$!
-wait_for "grep -q listening '$OFNIC_TMP/live'" 10
-peer_udp stream --dst $LOCAL_IP --port 7404 --sport 43009 --secs 6 --rate 50 >"$OFNIC_TMP/sent" &
+wait_for "grep -q listening '$OFNIC_TMP/live'" 30 || log "live receiver not listening"
+in0=$(snmp_counter "" Udp InDatagrams)
+ip netns exec peer $XDP_UDP stream --dst $LOCAL_IP --port 7404 --sport 43009 --secs 100 \
+	--rate 50 >"$OFNIC_TMP/sent" 2>&1 &
 spid=$!
-sleep 2
+wait_for '[ $(($(snmp_counter "" Udp InDatagrams) - in0)) -ge 30 ]' 60 ||
+	log "the stream did not get going"
 rule_set 1 $PEER_IP $LOCAL_IP 43009 7404 17
+wait_for '[ "$(rule_pkts $PEER_IP $LOCAL_IP 43009 7404 17)" -ge 30 ]' 60 ||
+	log "the rule did not take 30 datagrams"
+kill -TERM $spid
 wait $spid
+sleep 1
+kill -TERM $rpid
 wait $rpid
-sent=$(awk '{ print $2 }' "$OFNIC_TMP/sent")
+sent=$(awk '/^sent/ { print $2 }' "$OFNIC_TMP/sent")
 rcvd=$(awk '/^received/ { print $4 }' "$OFNIC_TMP/live")
 dropped=$(rule_pkts $PEER_IP $LOCAL_IP 43009 7404 17)
-log "live: sent $sent, received $rcvd, dropped by the rule $dropped"
+log "live: sent ${sent:-?}, received ${rcvd:-?}, dropped by the rule ${dropped:-?}"
 check "rule added during a stream: the stream stops (received $rcvd of $sent)" \
-	test "${rcvd:-0}" -ge 10 -a "${dropped:-0}" -ge 10
-check "nothing else lost: received + dropped = sent" test $((rcvd + dropped)) -eq "$sent"
+	test "${rcvd:-0}" -ge 30 -a "${dropped:-0}" -ge 30
+check "nothing else lost: received + dropped = sent" \
+	test $((${rcvd:-0} + ${dropped:-0})) -eq "${sent:--1}"
 rule_del $PEER_IP $LOCAL_IP 43009 7404 17
 check "all rules deleted: the map is empty" \
 	test "$(bpftool -j map dump pinned "$RULES")" = "[]"

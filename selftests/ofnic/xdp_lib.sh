@@ -166,7 +166,8 @@ local_recv_start() {
 	$XDP_UDP recv --bind "$bind" --port "$port" --count "$count" --timeout "$t" \
 		>"$OFNIC_TMP/recv.$port" 2>&1 &
 	RECV_PID=$!
-	wait_for "grep -q listening '$OFNIC_TMP/recv.$port'" 10
+	wait_for "grep -q listening '$OFNIC_TMP/recv.$port'" 30 ||
+		log "receiver on port $port not listening after 30 s"
 }
 
 # local_recv_wait PORT: wait for the receiver; its summary is RECV_OUT.
@@ -204,4 +205,18 @@ drv_only() {
 		ktap_skip "$d" "OFNIC_XDP_MODE=generic: a driver counter"
 	done
 	return 1
+}
+
+# xdp_static_neigh: permanent neighbour entries (IPv4 and IPv6) on both
+# ports. A program that drops or redirects frames also takes ARP/ND probes;
+# on a slow (TCG, loaded) machine an entry going stale mid-test would then
+# make the sender drop its own datagrams.
+xdp_static_neigh() {
+	local lmac pmac
+	lmac=$(cat /sys/class/net/"$LOCAL_IF"/address)
+	pmac=$(ip netns exec peer cat /sys/class/net/"$PEER_IF"/address)
+	ip neigh replace $PEER_IP lladdr "$pmac" nud permanent dev "$LOCAL_IF"
+	ip neigh replace $PEER_IP6 lladdr "$pmac" nud permanent dev "$LOCAL_IF"
+	ip -n peer neigh replace $LOCAL_IP lladdr "$lmac" nud permanent dev "$PEER_IF"
+	ip -n peer neigh replace $LOCAL_IP6 lladdr "$lmac" nud permanent dev "$PEER_IF"
 }

@@ -10,6 +10,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 10
 log "XDP mode: $XDP_MODE"
 quiet ethtool -L "$LOCAL_IF" combined 4

@@ -14,6 +14,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 17
 log "XDP mode: $XDP_MODE"
 quiet ethtool -L "$LOCAL_IF" combined 4

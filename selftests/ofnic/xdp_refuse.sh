@@ -7,7 +7,7 @@
 # way (the MTU's reason goes to the kernel log: ndo_change_mtu has no extack
 # in 6.12), and nothing changes; LRO (rx-gro-hw) is off while a program is
 # attached and back on after; xdp-features tells the truth (ndo-xmit only
-# while the XDP TX rings exist, no zero-copy, no multi-buffer).
+# while the XDP TX rings exist; no multi-buffer).
 cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofnic/xdp_lib.sh
 

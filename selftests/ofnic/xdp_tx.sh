@@ -11,6 +11,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 11
 log "XDP mode: $XDP_MODE"
 ping -c 1 -W 2 $PEER_IP >/dev/null 2>&1

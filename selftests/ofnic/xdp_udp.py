@@ -17,10 +17,12 @@ network order), then byte i = (seq * 31 + i) & 0xff.
          on it (an XDP_TX reflector answers from dst:P): prints "sent N
          returned N verified N bad N"
   stream --dst IP --port P [--sport S] [--secs S] [--rate PPS]
-         send datagrams for S seconds (rate per second), print how many
+         send datagrams for S seconds (rate per second) or until SIGTERM,
+         print how many (recv too ends on SIGTERM with its summary)
 """
 import argparse
 import select
+import signal
 import socket
 import struct
 import sys
@@ -33,6 +35,14 @@ IP_TTL = 2
 IPV6_RECVHOPLIMIT = 51
 IPV6_HOPLIMIT = 52
 IPV6_UNICAST_HOPS = 16
+
+
+class Stop(Exception):
+    """SIGTERM or SIGINT: finish, print the summary."""
+
+
+def on_signal(signum, frame):
+    raise Stop()
 
 
 def payload(seq, size):
@@ -94,29 +104,38 @@ def cmd_recv(a):
     seen = set()
     ttls = {}
     end = time.monotonic() + a.timeout
-    while (not a.count or ok + dup + bad < a.count) and time.monotonic() < end:
-        r, _, _ = select.select([s], [], [], max(0.0, end - time.monotonic()))
-        if not r:
-            break
-        data, anc, _, _ = s.recvmsg(65536, 64)
-        got += 1
-        for lvl, typ, val in anc:
-            if (lvl, typ) in ((socket.IPPROTO_IP, IP_TTL),
-                              (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
-                t = struct.unpack("i", val[:4])[0] if len(val) >= 4 else val[0]
-                ttls[t] = ttls.get(t, 0) + 1
-        seq = check(data)
-        if seq is None:
-            bad += 1
-        elif seq in seen:
-            dup += 1
-        else:
-            seen.add(seq)
-            ok += 1
+    try:
+        while (not a.count or ok + dup + bad < a.count) and time.monotonic() < end:
+            r, _, _ = select.select([s], [], [], max(0.0, end - time.monotonic()))
+            if not r:
+                break
+            data, anc, _, _ = s.recvmsg(65536, 64)
+            got, ok, bad, dup = account(data, anc, ttls, seen, got, ok, bad, dup)
+    except Stop:
+        pass
     print("received %d verified %d bad %d dup %d" % (got, ok, bad, dup))
     for t in sorted(ttls):
         print("ttl %d %d" % (t, ttls[t]))
     return 0 if bad == 0 and (not a.count or ok == a.count) else 1
+
+
+def account(data, anc, ttls, seen, got, ok, bad, dup):
+    """One received datagram: its TTL, whether its payload is good."""
+    got += 1
+    for lvl, typ, val in anc:
+        if (lvl, typ) in ((socket.IPPROTO_IP, IP_TTL),
+                          (socket.IPPROTO_IPV6, IPV6_HOPLIMIT)):
+            t = struct.unpack("i", val[:4])[0] if len(val) >= 4 else val[0]
+            ttls[t] = ttls.get(t, 0) + 1
+    seq = check(data)
+    if seq is None:
+        bad += 1
+    elif seq in seen:
+        dup += 1
+    else:
+        seen.add(seq)
+        ok += 1
+    return got, ok, bad, dup
 
 
 def cmd_echo(a):
@@ -158,21 +177,26 @@ def cmd_stream(a):
     start = time.monotonic()
     gap = 1.0 / a.rate
     nxt = start
-    while time.monotonic() - start < a.secs:
-        try:
-            s.send(payload(sent, a.size))
-        except OSError:
-            pass
-        sent += 1
-        nxt += gap
-        d = nxt - time.monotonic()
-        if d > 0:
-            time.sleep(d)
-    print("sent %d" % sent)
+    try:
+        while time.monotonic() - start < a.secs:
+            try:
+                s.send(payload(sent, a.size))
+            except OSError:
+                pass
+            sent += 1
+            nxt += gap
+            d = nxt - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+    except Stop:
+        pass
+    print("sent %d" % sent, flush=True)
     return 0
 
 
 def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)

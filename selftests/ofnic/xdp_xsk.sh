@@ -12,6 +12,7 @@ source selftests/ofnic/xdp_lib.sh
 
 xdp_require
 setup_pair
+xdp_static_neigh
 ktap_header 12
 log "XDP mode: $XDP_MODE (xsk_rx -x $XSK_XDP_MODE)"
 Q=3
