@@ -366,7 +366,18 @@ std::vector<Step> plan_config(Context& c, const std::string& dev, const Json& wa
         for (auto& [k, on] : v.items()) w.emplace_back(k, on.get<bool>());
         et.set_features(dev, w);
       };
-      steps.push_back(field_step("features", changes, old, read, write, {}, check));
+      auto step = field_step("features", changes, old, read, write, {}, check);
+      // Undo restores what was *wanted* before: a feature the kernel kept off
+      // (rx-gro-hw without rx-checksum) may still be wanted from the request.
+      step.undo = [&et, dev, old, write] {
+        write(old);
+        auto now = et.features(dev);
+        for (auto& [k, v] : old.items())
+          if (now[k]["wanted"] != v)
+            throw std::runtime_error(fmt::format("features {}: wanted {}, reads back {}", k,
+                                                 show_value(v), show_value(now[k]["wanted"])));
+      };
+      steps.push_back(step);
     }
   }
 

@@ -67,6 +67,7 @@ void fill_from(ErrorReport& r, std::exception_ptr e) {
     r.exit = kExitUsage;
   } catch (const std::exception& x) {
     r.message = x.what();
+    r.hint = hint_for(0, x.what());
   }
 }
 

@@ -5,6 +5,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -194,6 +196,17 @@ Json load(uint32_t ifindex, const LoadOptions& opt) {
                 ENOENT);
   }
   bpf_object__for_each_program(p, obj.get()) bpf_program__set_autoload(p, p == chosen);
+  // Maps pinned by name go under /sys/fs/bpf: say so if it is not a bpffs.
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj.get()) {
+    const char* pin = bpf_map__pin_path(map);
+    struct statfs sfs {};
+    if (pin && (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC))
+      throw Error(fmt::format("{} pins its map {} under /sys/fs/bpf, which is not a BPF file "
+                              "system (mount -t bpf bpf /sys/fs/bpf)",
+                              opt.object, bpf_map__name(map)),
+                  ENOENT);
+  }
   if (bpf_program__type(chosen) != BPF_PROG_TYPE_XDP)
     bpf_program__set_type(chosen, BPF_PROG_TYPE_XDP);
   if (int err = bpf_object__load(obj.get()))
