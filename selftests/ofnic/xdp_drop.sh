@@ -16,14 +16,14 @@ ip netns exec peer ping -c 1 -W 2 $LOCAL_IP >/dev/null 2>&1
 xdp_unpin drop_stats
 check "attach xdp_drop ($XDP_MODE)" xdp_attach "$LOCAL_IF" xdp_drop
 
-local_recv_start 7200 200 8
-bm=$(xdp_map_sum drop_stats)
-bs=$(stats_save "$LOCAL_IF")
+local_recv_start 7200 0 120
+xdp_snap "$LOCAL_IF" drop_stats
+bs=$SNAP_DRV bm=$(echo "$SNAP_MAP" | awk '{ s += $2 } END { print s + 0 }')
 bu=$(snmp_counter "" Udp InDatagrams)
 peer_udp send --dst $LOCAL_IP --port 7200 --count 200 --size 300 >/dev/null
-local_recv_wait 7200
-am=$(xdp_map_sum drop_stats)
-as=$(stats_save "$LOCAL_IF")
+local_recv_stop 7200
+xdp_snap "$LOCAL_IF" drop_stats
+as=$SNAP_DRV am=$(echo "$SNAP_MAP" | awk '{ s += $2 } END { print s + 0 }')
 au=$(snmp_counter "" Udp InDatagrams)
 check "no datagram reaches the socket (received $(recv_field received))" \
 	test "$(recv_field received)" = 0

@@ -43,12 +43,12 @@ print(v["packets"] if isinstance(v, dict) else
 # flows SPORT:DPORT...: 30 datagrams per flow peer -> local (IPv4, or IPv6
 # with FLOW_FAM=6); prints "dport received" per flow.
 flows() {
-	local f sp dp dst=$LOCAL_IP bind=$LOCAL_IP
+	local f sp dp dst=$LOCAL_IP bind=$LOCAL_IP pids=()
 	[ "${FLOW_FAM:-4}" = 6 ] && dst=$LOCAL_IP6 bind=$LOCAL_IP6
 	for f in "$@"; do
 		dp=${f#*:}
-		$XDP_UDP recv --bind "$bind" --port "$dp" --count 30 --timeout 6 \
-			>"$OFNIC_TMP/flow.$dp" 2>&1 &
+		$XDP_UDP recv --bind "$bind" --port "$dp" --timeout 120 >"$OFNIC_TMP/flow.$dp" 2>&1 &
+		pids+=($!)
 	done
 	for f in "$@"; do
 		wait_for "grep -q listening '$OFNIC_TMP/flow.${f#*:}'" 30 ||
@@ -58,7 +58,9 @@ flows() {
 		sp=${f%:*} dp=${f#*:}
 		peer_udp send --dst "$dst" --port "$dp" --sport "$sp" --count 30 --size 200 >/dev/null
 	done
-	wait
+	sleep 1	# the last datagrams, then the receivers' summaries (SIGTERM)
+	kill -TERM "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}"
 	for f in "$@"; do
 		echo "${f#*:} $(awk '/^received/ { print $4 }' "$OFNIC_TMP/flow.${f#*:}")"
 	done | tr '\n' ' '

@@ -170,6 +170,14 @@ local_recv_start() {
 		log "receiver on port $port not listening after 30 s"
 }
 
+# local_recv_stop PORT: a second for the last frames, then end the receiver
+# (SIGTERM: it prints its summary) and wait for it (local_recv_wait).
+local_recv_stop() {
+	sleep 1
+	kill -TERM "$RECV_PID" 2>/dev/null
+	local_recv_wait "$1"
+}
+
 # local_recv_wait PORT: wait for the receiver; its summary is RECV_OUT.
 local_recv_wait() {
 	wait "$RECV_PID"
@@ -219,4 +227,18 @@ xdp_static_neigh() {
 	ip neigh replace $PEER_IP6 lladdr "$pmac" nud permanent dev "$LOCAL_IF"
 	ip -n peer neigh replace $LOCAL_IP lladdr "$lmac" nud permanent dev "$PEER_IF"
 	ip -n peer neigh replace $LOCAL_IP6 lladdr "$lmac" nud permanent dev "$PEER_IF"
+}
+
+# xdp_snap IFACE MAP: the driver's counters (SNAP_DRV, stats_save) and the
+# counter map MAP (SNAP_MAP, xdp_map_dump) at one moment: read again until
+# no frame arrived on IFACE while they were read.
+xdp_snap() {
+	local i s2
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		SNAP_DRV=$(stats_save "$1")
+		SNAP_MAP=$(xdp_map_dump "$2")
+		s2=$(stats_save "$1")
+		[ "$(stats_delta "$SNAP_DRV" "$s2" '^rx[0-9]+_packets$')" = 0 ] && return 0
+	done
+	log "frames kept arriving while the counters were read"
 }

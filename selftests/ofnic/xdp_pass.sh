@@ -29,23 +29,10 @@ map_delta() {	# map_delta BEFORE AFTER: "queue packets" deltas of two dumps
 		<(echo "$1") <(echo "$2") | awk '$2 != 0'
 }
 
-# snap: the program's and the driver's counters at one moment: taken again
-# until no frame arrived while reading them (SNAP_MAP, SNAP_DRV).
-snap() {
-	local i s2
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		SNAP_DRV=$(stats_save "$LOCAL_IF")
-		SNAP_MAP=$(xdp_map_dump pass_stats)
-		s2=$(stats_save "$LOCAL_IF")
-		[ "$(stats_delta "$SNAP_DRV" "$s2" '^rx[0-9]+_packets$')" = 0 ] && return 0
-	done
-	log "frames kept arriving while the counters were read"
-}
-
 ping -c 1 -W 2 $PEER_IP >/dev/null 2>&1
 sleep 1
 local_recv_start 7100 400 60
-snap
+xdp_snap "$LOCAL_IF" pass_stats
 bm=$SNAP_MAP bs=$SNAP_DRV
 for i in $(seq 0 15); do
 	peer_udp send --dst $LOCAL_IP --port 7100 --sport $((41000 + i)) --count 25 \
@@ -53,7 +40,7 @@ for i in $(seq 0 15); do
 done
 local_recv_wait 7100
 sleep 1
-snap
+xdp_snap "$LOCAL_IF" pass_stats
 am=$SNAP_MAP as=$SNAP_DRV
 check "400 UDP datagrams from 16 flows arrive intact (payload verified)" \
 	test "$(recv_field verified)" = 400

@@ -37,12 +37,11 @@ IPV6_HOPLIMIT = 52
 IPV6_UNICAST_HOPS = 16
 
 
-class Stop(Exception):
-    """SIGTERM or SIGINT: finish, print the summary."""
+STOP = []  # set by SIGTERM/SIGINT: finish the loop, print the summary
 
 
 def on_signal(signum, frame):
-    raise Stop()
+    STOP.append(signum)
 
 
 def payload(seq, size):
@@ -104,15 +103,22 @@ def cmd_recv(a):
     seen = set()
     ttls = {}
     end = time.monotonic() + a.timeout
-    try:
-        while (not a.count or ok + dup + bad < a.count) and time.monotonic() < end:
-            r, _, _ = select.select([s], [], [], max(0.0, end - time.monotonic()))
-            if not r:
-                break
-            data, anc, _, _ = s.recvmsg(65536, 64)
-            got, ok, bad, dup = account(data, anc, ttls, seen, got, ok, bad, dup)
-    except Stop:
-        pass
+    while (not a.count or ok + dup + bad < a.count) and time.monotonic() < end:
+        # short waits: a signal (PEP 475 restarts select) ends the loop soon
+        r, _, _ = select.select([s], [], [], 0.2)
+        if STOP:
+            break
+        if not r:
+            continue
+        data, anc, _, _ = s.recvmsg(65536, 64)
+        got, ok, bad, dup = account(data, anc, ttls, seen, got, ok, bad, dup)
+    # what is already queued on the socket counts too
+    while True:
+        r, _, _ = select.select([s], [], [], 0)
+        if not r:
+            break
+        data, anc, _, _ = s.recvmsg(65536, 64)
+        got, ok, bad, dup = account(data, anc, ttls, seen, got, ok, bad, dup)
     print("received %d verified %d bad %d dup %d" % (got, ok, bad, dup))
     for t in sorted(ttls):
         print("ttl %d %d" % (t, ttls[t]))
@@ -177,19 +183,16 @@ def cmd_stream(a):
     start = time.monotonic()
     gap = 1.0 / a.rate
     nxt = start
-    try:
-        while time.monotonic() - start < a.secs:
-            try:
-                s.send(payload(sent, a.size))
-            except OSError:
-                pass
+    while time.monotonic() - start < a.secs and not STOP:
+        try:
+            s.send(payload(sent, a.size))
             sent += 1
-            nxt += gap
-            d = nxt - time.monotonic()
-            if d > 0:
-                time.sleep(d)
-    except Stop:
-        pass
+        except OSError:
+            pass
+        nxt += gap
+        d = nxt - time.monotonic()
+        if d > 0:
+            time.sleep(d)
     print("sent %d" % sent, flush=True)
     return 0
 
