@@ -31,6 +31,7 @@
 #include "migration/vmstate.h"
 #include "qom/object.h"
 #include "sysemu/dma.h"
+#include "sysemu/runstate.h"
 #include "exec/memory.h"
 
 #include "ofdma_hw.h"
@@ -55,6 +56,7 @@ typedef struct OfdmaChan {
 
     /* Everything below is protected by lock. */
     bool stop;              /* unrealize: the worker exits */
+    bool paused;            /* the VM is stopped: start no descriptor */
     bool busy;              /* the worker executes a descriptor (unlocked) */
     bool halted;
     bool irq_pending;
@@ -80,6 +82,7 @@ struct OfdmaState {
     QemuMutex glock;        /* err_count, err_last (workers update them) */
     uint32_t err_count;
     uint32_t err_last;
+    VMChangeStateEntry *vmstate;
     OfdmaChan chan[OFDMA_MAX_CHANNELS];
 };
 
@@ -208,7 +211,7 @@ static uint32_t ofdma_status(OfdmaChan *ch)
 static bool ofdma_runnable(OfdmaChan *ch)
 {
     return (ch->ctrl & OFDMA_CC_ENABLE) && !(ch->ctrl & OFDMA_CC_SUSPEND) &&
-           !ch->halted && ch->head != ch->tail;
+           !ch->halted && !ch->paused && ch->head != ch->tail;
 }
 
 /*
@@ -404,6 +407,29 @@ static void ofdma_chan_reset(OfdmaChan *ch, bool full)
         ch->cmpl_addr = 0;
         ch->bytes = 0;
         ch->errors = 0;
+    }
+}
+
+/*
+ * VM stop/cont: a stopped VM sees no memory change, so the channels finish the
+ * descriptor they are on and start no other until the VM runs again.
+ */
+static void ofdma_vm_state(void *opaque, bool running, RunState state)
+{
+    OfdmaState *s = opaque;
+    unsigned int i;
+
+    for (i = 0; i < s->num_chan; i++) {
+        OfdmaChan *ch = &s->chan[i];
+
+        qemu_mutex_lock(&ch->lock);
+        ch->paused = !running;
+        if (running) {
+            qemu_cond_signal(&ch->work_cond);
+        } else {
+            ofdma_quiesce(ch);
+        }
+        qemu_mutex_unlock(&ch->lock);
     }
 }
 
@@ -706,6 +732,7 @@ static void ofdma_realize(PCIDevice *d, Error **errp)
                            QEMU_THREAD_JOINABLE);
         ch->started = true;
     }
+    s->vmstate = qemu_add_vm_change_state_handler(ofdma_vm_state, s);
 }
 
 static void ofdma_exit(PCIDevice *d)
@@ -713,6 +740,10 @@ static void ofdma_exit(PCIDevice *d)
     OfdmaState *s = OFDMA(d);
     unsigned int i;
 
+    if (s->vmstate) {
+        qemu_del_vm_change_state_handler(s->vmstate);
+        s->vmstate = NULL;
+    }
     for (i = 0; i < s->num_chan; i++) {
         OfdmaChan *ch = &s->chan[i];
 

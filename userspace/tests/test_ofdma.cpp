@@ -40,7 +40,9 @@ std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
 class OfdmaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    qt_ = std::make_unique<qtest::Client>(qemu_options(ofdma_args()));
+    auto opts = qemu_options(ofdma_args());
+    opts.qmp = with_qmp_;
+    qt_ = std::make_unique<qtest::Client>(opts);
     auto fns = pci_find(*qt_, OFDMA_PCI_VENDOR_ID, OFDMA_PCI_DEVICE_ID);
     ASSERT_EQ(fns.size(), 1u);
     cfg_ = std::make_unique<PciConfig>(*qt_, 0, fns[0]);
@@ -162,7 +164,31 @@ class OfdmaTest : public ::testing::Test {
   std::unique_ptr<qtest::Client> qt_;
   std::unique_ptr<PciConfig> cfg_;
   GuestMem mem_{kMemStart, kMemEnd};
+  bool with_qmp_ = false;  // set before SetUp() for qt_->qmp()
 };
+
+class OfdmaQmpTest : public OfdmaTest {
+ protected:
+  void SetUp() override {
+    with_qmp_ = true;
+    OfdmaTest::SetUp();
+  }
+};
+
+// A stopped VM sees no DMA: the channel starts nothing until "cont".
+TEST_F(OfdmaQmpTest, VmStopPausesChannels) {
+  auto ch = setup(0);
+  auto src = random_bytes(4096, 8);
+  uint64_t s = put(src), d = mem_.alloc(4096, 64);
+  qt_->qmp("stop");
+  post(ch, s, d, 4096);
+  doorbell(ch);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(record(ch).completed, 0u) << "copied while the VM was stopped";
+  qt_->qmp("cont");
+  ASSERT_TRUE(completes(ch, 1));
+  EXPECT_TRUE(qt_->read(d, 4096) == src);
+}
 
 TEST_F(OfdmaTest, Identity) {
   EXPECT_EQ(cfg_->read16(0), OFDMA_PCI_VENDOR_ID);
