@@ -30,6 +30,7 @@ import time
 
 MAGIC = b"OFNICXDP"
 HDR = 16
+SO_RCVBUFFORCE = 33
 IP_RECVTTL = 12
 IP_TTL = 2
 IPV6_RECVHOPLIMIT = 51
@@ -93,6 +94,12 @@ def cmd_recv(a):
     fam = family(a.bind)
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Room for bursts: a frame built from an XDP page (cpumap, page_pool)
+    # has a truesize of a whole page; a slow reader must not lose them.
+    try:
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
     if fam == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
     else:
