@@ -148,12 +148,12 @@ check "ofnic: device as ynl --spec include/uapi/ofnic.yaml dev-get" ofnic_ok
 
 ynl_dump_ok() {
 	local here there
-	here=$(ynl_ofnic --dump dev-get | jq -r '.[].ifname') || return 1
+	here=$(ynl_ofnic_checked --dump dev-get | jq -r '.[].ifname') || return 1
 	there=$(ip netns exec peer bash -c "source selftests/ofnic/ofnicctl_lib.sh; ynl_ofnic --dump dev-get" |
 		jq -r '.[].ifname') || return 1
 	eq "this namespace" "$here" "$LOCAL_IF" && eq "peer namespace" "$there" "$PEER_IF"
 }
-check "ynl --dump dev-get on include/uapi/ofnic.yaml: one port per namespace" ynl_dump_ok
+check "ynl --dump dev-get on include/uapi/ofnic.yaml (spec schema-checked): one port per namespace" ynl_dump_ok
 
 text_ok() {
 	local c
