@@ -296,6 +296,12 @@ std::vector<Step> plan_config(Context& c, const std::string& dev, const Json& wa
   if (want.contains("ofnic")) {
     uint32_t idx = sys::ifindex_of(dev);
     auto* of = c.ofnic();
+    if (!of && !is_ofnic(dev)) {
+      auto drv = sys::driver_of(dev);
+      throw nl::Error(
+          fmt::format("{} is not an ofnic device (driver {})", dev, drv.empty() ? "none" : drv),
+          EOPNOTSUPP);
+    }
     if (!of) throw nl::Error("the ofnic netlink family is not registered (ofnic.ko)", ENOENT);
     auto cur = of->dev(idx);
     Json changes = Json::object(), old = Json::object();

@@ -99,6 +99,8 @@ std::string hint_for(int err, std::string_view msg) {
            "`ofnicctl set rss DEV --equal N` first";
   if (has(msg, "channel") && (has(msg, "exceed") || has(msg, "maximum") || has(msg, "too many")))
     return "`ofnicctl show DEV` shows the maximum channel counts";
+  if (has(msg, "ofnic netlink family is not registered"))
+    return "this ofnic.ko has no netlink family, or it is not loaded: insmod kmod/ofnic/ofnic.ko";
   if (has(msg, "ofcopy is not loaded") || has(msg, "ofdma is not loaded"))
     return "load the module first (insmod kmod/ofdma/ofdma.ko; insmod kmod/ofcopy/ofcopy.ko)";
   if (has(msg, "registers no ofcopy netlink family"))
