@@ -149,6 +149,7 @@ struct ofnic_priv {
 		bool adaptive_rx;
 	} itr;
 	struct bpf_prog *xdp_prog;	/* native XDP program, or NULL */
+	bool xdp_rings;			/* XDP TX rings allocated (open) */
 	DECLARE_BITMAP(xsk_zc, OFNIC_MAX_QP);	/* queues bound to AF_XDP ZC */
 	struct ofnic_qp *qp;		/* max_qp entries, live for the device */
 	int admin_irq;

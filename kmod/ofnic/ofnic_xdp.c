@@ -352,6 +352,7 @@ int ofnic_xdp_rings_open(struct ofnic_priv *priv)
 			goto err_free;
 		}
 	}
+	priv->xdp_rings = true;
 	return 0;
 
 err_free:
@@ -416,6 +417,10 @@ void ofnic_xdp_rings_free(struct ofnic_priv *priv)
 {
 	unsigned int i;
 
+	/* Only while they exist: num_qp + i is past max_qp otherwise. */
+	if (!priv->xdp_rings)
+		return;
+	priv->xdp_rings = false;
 	for (i = 0; i < priv->num_qp; i++) {
 		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
 
