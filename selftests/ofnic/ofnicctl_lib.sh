@@ -57,12 +57,10 @@ ynl_ofnic() {
 		--no-schema --output-json "$@"
 }
 
-# ynl_ofnic_checked ARGS...: the same, the spec validated against the kernel's
-# genetlink schema first (cli.py looks for it two directories above the spec).
+# ynl_ofnic_checked ARGS...: the same through include/uapi/ynl, which validates
+# the spec against the kernel's genetlink schema first.
 ynl_ofnic_checked() {
-	[ -n "${LSRC:-}" ] || LSRC=$(scripts/linux-src) || return 1
-	/usr/bin/python3 "$LSRC/tools/net/ynl/cli.py" --spec include/uapi/ofnic.yaml \
-		--schema "$LSRC/Documentation/netlink/genetlink.yaml" --output-json "$@"
+	include/uapi/ynl --spec include/uapi/ofnic.yaml --output-json "$@"
 }
 
 # ynl_netdev ARGS...: ynl on the netdev family, JSON output.
