@@ -237,6 +237,8 @@ void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring);
 void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx);
 void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma, u32 len,
 		       u16 flags);
+void ofnic_tx_stats_commit(struct ofnic_ring *ring, unsigned int pkts,
+			   unsigned int bytes, unsigned int errs);
 void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
 		       struct ofnic_ring_stats *st);
 void ofnic_rx_stats_commit(struct ofnic_ring *ring,

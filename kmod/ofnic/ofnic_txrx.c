@@ -184,6 +184,17 @@ drop:
 	return NETDEV_TX_OK;
 }
 
+/* Count packets the device has sent (errs of them dropped as malformed). */
+void ofnic_tx_stats_commit(struct ofnic_ring *ring, unsigned int pkts,
+			   unsigned int bytes, unsigned int errs)
+{
+	u64_stats_update_begin(&ring->syncp);
+	ring->stats.packets += pkts - errs;
+	ring->stats.bytes += bytes;
+	ring->stats.drops += errs;
+	u64_stats_update_end(&ring->syncp);
+}
+
 /* Reap packets the device has sent (DD in their last descriptor). */
 static void ofnic_clean_tx(struct ofnic_qp *qp, int budget)
 {
@@ -222,11 +233,7 @@ static void ofnic_clean_tx(struct ofnic_qp *qp, int budget)
 		return;
 	ring->next_to_clean = ntc;
 
-	u64_stats_update_begin(&ring->syncp);
-	ring->stats.packets += pkts - errs;
-	ring->stats.bytes += bytes;
-	ring->stats.drops += errs;
-	u64_stats_update_end(&ring->syncp);
+	ofnic_tx_stats_commit(ring, pkts, bytes, errs);
 
 	txq = netdev_get_tx_queue(qp->priv->netdev, qp->idx);
 	if (!netif_txq_completed_wake(txq, pkts, bytes, ofnic_ring_unused(ring),

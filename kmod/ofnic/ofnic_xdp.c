@@ -116,11 +116,7 @@ void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
 		xsk_tx_completed(qp->xsk_pool, xsk);
 	spin_lock(&ring->xdp_lock);
 	ring->next_to_clean = ntc;
-	u64_stats_update_begin(&ring->syncp);
-	ring->stats.packets += pkts - errs;
-	ring->stats.bytes += bytes;
-	ring->stats.drops += errs;
-	u64_stats_update_end(&ring->syncp);
+	ofnic_tx_stats_commit(ring, pkts, bytes, errs);
 	spin_unlock(&ring->xdp_lock);
 }
 
