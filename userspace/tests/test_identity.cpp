@@ -61,8 +61,8 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   a_->set_reg(OFNIC_REG_MAX_FRAME, 0x100000);
   EXPECT_EQ(a_->reg(OFNIC_REG_MAX_FRAME), 65599u);
   a_->set_reg(OFNIC_REG_RX_CTRL, 0xffffffff);
-  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL), OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO |
-                                            OFNIC_RXC_HDS | OFNIC_RXC_RSS)
+  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL),
+            OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO | OFNIC_RXC_HDS | OFNIC_RXC_RSS)
       << "bit 1 and 31:6 discarded";
   a_->set_reg(OFNIC_REG_CTRL, ~OFNIC_CTRL_RESET);
   EXPECT_EQ(a_->reg(OFNIC_REG_CTRL), OFNIC_CTRL_ENABLE);
@@ -79,12 +79,18 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   struct {
     uint32_t reg, val, want;
   } clamps[] = {
-      {OFNIC_REG_LRO_MAX_LEN, 0, 1514},       {OFNIC_REG_LRO_MAX_LEN, 1513, 1514},
-      {OFNIC_REG_LRO_MAX_LEN, 9000, 9000},    {OFNIC_REG_LRO_MAX_LEN, 65536, 65535},
-      {OFNIC_REG_LRO_MAX_LEN, ~0u, 65535},    {OFNIC_REG_LRO_MAX_SEGS, 0, 2},
-      {OFNIC_REG_LRO_MAX_SEGS, 1, 2},         {OFNIC_REG_LRO_MAX_SEGS, 17, 17},
-      {OFNIC_REG_LRO_MAX_SEGS, 65, 64},       {OFNIC_REG_LRO_TIMEOUT, 0, 1},
-      {OFNIC_REG_LRO_TIMEOUT, 10000, 10000},  {OFNIC_REG_LRO_TIMEOUT, 10001, 10000},
+      {OFNIC_REG_LRO_MAX_LEN, 0, 1514},
+      {OFNIC_REG_LRO_MAX_LEN, 1513, 1514},
+      {OFNIC_REG_LRO_MAX_LEN, 9000, 9000},
+      {OFNIC_REG_LRO_MAX_LEN, 65536, 65535},
+      {OFNIC_REG_LRO_MAX_LEN, ~0u, 65535},
+      {OFNIC_REG_LRO_MAX_SEGS, 0, 2},
+      {OFNIC_REG_LRO_MAX_SEGS, 1, 2},
+      {OFNIC_REG_LRO_MAX_SEGS, 17, 17},
+      {OFNIC_REG_LRO_MAX_SEGS, 65, 64},
+      {OFNIC_REG_LRO_TIMEOUT, 0, 1},
+      {OFNIC_REG_LRO_TIMEOUT, 10000, 10000},
+      {OFNIC_REG_LRO_TIMEOUT, 10001, 10000},
       {OFNIC_REG_LRO_TIMEOUT, 0x80000000, 10000},
   };
   for (auto c : clamps) {
@@ -150,7 +156,8 @@ TEST_F(OfnicTest, PciConfigSpace) {
   EXPECT_EQ(c.read32(bar2), 0xfffff000u) << "4 KiB";
   for (uint8_t bar : {0x1c, 0x20, 0x24}) {
     c.write32(bar, 0xffffffff);
-    EXPECT_EQ(c.read32(bar), 0u) << fmt::format("BAR at {:#x} not implemented", bar);
+    EXPECT_EQ(c.read32(bar), 0u) << fmt::format(
+        "BAR at {:#x} must read 0: the device has no such BAR", bar);
   }
   a_->map(kBar0A, kBar2A);
   // Vector control of every entry starts masked.
