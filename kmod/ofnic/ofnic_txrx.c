@@ -875,10 +875,15 @@ void ofnic_qp_stop(struct ofnic_qp *qp)
 	if (!qp->started)
 		return;
 	qp->started = false;
+	/*
+	 * NAPI first: a TX completion still running could wake the queue
+	 * after we stopped it. Once NAPI is off nothing wakes it, and taking
+	 * the TX lock waits for an ndo_start_xmit already past the check.
+	 */
+	napi_disable(&qp->napi);
 	__netif_tx_lock_bh(txq);
 	netif_tx_stop_queue(txq);
 	__netif_tx_unlock_bh(txq);
-	napi_disable(&qp->napi);
 	cancel_work_sync(&qp->dim.work);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, NULL);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_TX, NULL);
