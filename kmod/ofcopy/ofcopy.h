@@ -33,6 +33,7 @@ enum ofcopy_counter {
 	OFCOPY_FB_PREP,		/* descriptor refused (ring full): piece by CPU */
 	OFCOPY_FB_DMA_ERROR,	/* the engine reported an error: batch by CPU */
 	OFCOPY_FB_TIMEOUT,	/* the engine did not finish in time: batch by CPU */
+	OFCOPY_FB_DISABLED,	/* fallback: the offload is disabled */
 	OFCOPY_NR_COUNTERS
 };
 
@@ -40,5 +41,20 @@ extern const char * const ofcopy_counter_names[OFCOPY_NR_COUNTERS];
 
 /* Fills vals[OFCOPY_NR_COUNTERS]; the one reader of the counters. */
 void ofcopy_read_stats(u64 *vals);
+
+/* Largest copybreak (the ofcopy family's policy and the module parameter). */
+#define OFCOPY_COPYBREAK_MAX	(16u << 20)
+
+/*
+ * The configuration, read locklessly by recvmsg (READ_ONCE) and written with
+ * WRITE_ONCE by the netlink family and the copybreak module parameter.
+ */
+extern bool ofcopy_enabled;
+extern unsigned int ofcopy_copybreak;
+/* DMA channels held (fixed between module init and exit). */
+unsigned int ofcopy_channels(void);
+
+int ofcopy_genl_init(void);
+void ofcopy_genl_exit(void);
 
 #endif /* OFCOPY_H */

@@ -53,9 +53,31 @@ static unsigned int channels = 2;
 module_param(channels, uint, 0444);
 MODULE_PARM_DESC(channels, "DMA_MEMCPY channels to take privately (default 2; the rest stay for other users)");
 
-static unsigned int copybreak = 16384;
-module_param(copybreak, uint, 0644);
-MODULE_PARM_DESC(copybreak, "reads and batches shorter than this many bytes are copied by the CPU (default 16384)");
+bool ofcopy_enabled = true;
+unsigned int ofcopy_copybreak = 16384;
+
+/* copybreak=N: the same bound as the netlink family's policy. */
+static int ofcopy_copybreak_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v > OFCOPY_COPYBREAK_MAX)
+		return -EINVAL;
+	WRITE_ONCE(ofcopy_copybreak, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ofcopy_copybreak_ops = {
+	.set = ofcopy_copybreak_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(copybreak, &ofcopy_copybreak_ops, &ofcopy_copybreak, 0644);
+MODULE_PARM_DESC(copybreak, "reads and batches shorter than this many bytes are copied by the CPU (default 16384, at most 16 MiB; also the ofcopy netlink family's copybreak)");
 
 static unsigned int batch_kb = 256;
 module_param(batch_kb, uint, 0644);
@@ -95,6 +117,7 @@ const char * const ofcopy_counter_names[OFCOPY_NR_COUNTERS] = {
 	[OFCOPY_FB_PREP] = "fallback_ring_full",
 	[OFCOPY_FB_DMA_ERROR] = "fallback_dma_error",
 	[OFCOPY_FB_TIMEOUT] = "fallback_timeout",
+	[OFCOPY_FB_DISABLED] = "fallback_disabled",
 };
 
 static atomic64_t ofcopy_ctr[OFCOPY_NR_COUNTERS];
@@ -465,7 +488,7 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 		return 0;
 	}
 
-	if (total < copybreak) {
+	if (total < READ_ONCE(ofcopy_copybreak)) {
 		if (!may_cpu) {
 			*res = OFCOPY_SMALL;
 			return 0;
@@ -713,11 +736,15 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 	long timeo;
 
 	ofcopy_add(OFCOPY_RECV_CALLS, 1);
+	if (!READ_ONCE(ofcopy_enabled)) {
+		ofcopy_add(OFCOPY_FB_DISABLED, 1);
+		goto fallback;
+	}
 	if (flags & (MSG_PEEK | MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
 		ofcopy_add(OFCOPY_FB_FLAGS, 1);
 		goto fallback;
 	}
-	if (len < copybreak) {
+	if (len < READ_ONCE(ofcopy_copybreak)) {
 		ofcopy_add(OFCOPY_FB_SHORT, 1);
 		goto fallback;
 	}
@@ -918,6 +945,11 @@ static int ofcopy_channels_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(ofcopy_channels);
 
+unsigned int ofcopy_channels(void)
+{
+	return ofcopy_nchans;
+}
+
 static void ofcopy_release_chans(void)
 {
 	while (ofcopy_nchans)
@@ -956,12 +988,21 @@ static int __init ofcopy_init(void)
 	ofcopy_dbg = debugfs_create_dir("ofcopy", NULL);
 	debugfs_create_file("stats", 0444, ofcopy_dbg, NULL, &ofcopy_stats_fops);
 	debugfs_create_file("channels", 0444, ofcopy_dbg, NULL, &ofcopy_channels_fops);
+	ret = ofcopy_genl_init();
+	if (ret) {
+		debugfs_remove_recursive(ofcopy_dbg);
+		tcp_unregister_ulp(&ofcopy_ulp_ops);
+		ofcopy_release_chans();
+		return ret;
+	}
 	pr_info("ofcopy: TCP ULP \"ofcopy\" registered, %u DMA channel(s)\n", ofcopy_nchans);
 	return 0;
 }
 
 static void __exit ofcopy_exit(void)
 {
+	/* No netlink request runs past this: then what it reads goes. */
+	ofcopy_genl_exit();
 	/* Every socket using the ULP holds a module reference: none is left. */
 	tcp_unregister_ulp(&ofcopy_ulp_ops);
 	debugfs_remove_recursive(ofcopy_dbg);

@@ -76,6 +76,8 @@ struct ofdma_dev {
 	unsigned int nchan;
 	bool gone;		/* removed: channels still held must not touch it */
 	struct dentry *dbg;
+	struct list_head genl_node;	/* on the netlink family's device list */
+	u32 genl_id;		/* its position there: dumps resume by it */
 	struct mutex dbg_lock;	/* debugfs inject/bench */
 	char inject_result[128];
 	char bench_result[256];
@@ -96,5 +98,9 @@ void ofdma_debugfs_init(struct ofdma_dev *od);
 void ofdma_debugfs_exit(struct ofdma_dev *od);
 int ofdma_debugfs_module_init(void);
 void ofdma_debugfs_module_exit(void);
+void ofdma_genl_add(struct ofdma_dev *od);
+void ofdma_genl_del(struct ofdma_dev *od);
+int ofdma_genl_init(void);
+void ofdma_genl_exit(void);
 
 #endif /* OFDMA_H */

@@ -538,6 +538,7 @@ static int ofdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_chans;
 	pci_set_drvdata(pdev, od);
 	ofdma_debugfs_init(od);
+	ofdma_genl_add(od);
 	dev_info(&pdev->dev, "%u channels, %u-slot rings, MSI-X\n", nchan,
 		 OFDMA_RING_SLOTS);
 	return 0;
@@ -555,6 +556,8 @@ static void ofdma_remove(struct pci_dev *pdev)
 	struct ofdma_dev *od = pci_get_drvdata(pdev);
 	unsigned int i;
 
+	/* netlink requests stop seeing it before anything they read goes */
+	ofdma_genl_del(od);
 	ofdma_debugfs_exit(od);
 	for (i = 0; i < od->nchan; i++) {
 		struct ofdma_chan *c = &od->chan[i];
@@ -594,12 +597,23 @@ static int __init ofdma_init(void)
 		return ret;
 	ret = pci_register_driver(&ofdma_pci_driver);
 	if (ret)
-		ofdma_debugfs_module_exit();
+		goto err_debugfs;
+	ret = ofdma_genl_init();
+	if (ret)
+		goto err_pci;
+	return 0;
+
+err_pci:
+	pci_unregister_driver(&ofdma_pci_driver);
+err_debugfs:
+	ofdma_debugfs_module_exit();
 	return ret;
 }
 
 static void __exit ofdma_exit(void)
 {
+	/* no request runs once the family is gone: then the devices go */
+	ofdma_genl_exit();
 	pci_unregister_driver(&ofdma_pci_driver);
 	ofdma_debugfs_module_exit();
 }
