@@ -104,8 +104,8 @@ std::string hint_for(int err, std::string_view msg) {
   if (has(msg, "ofcopy is not loaded") || has(msg, "ofdma is not loaded"))
     return "load the module first (insmod kmod/ofdma/ofdma.ko; insmod kmod/ofcopy/ofcopy.ko)";
   if (has(msg, "registers no ofcopy netlink family"))
-    return "this ofcopy.ko predates its netlink family (docs/netlink.md): `ofnicctl copy "
-           "status` still reads its counters from debugfs";
+    return "this ofcopy.ko predates its netlink family (docs/netlink.md): rebuild it (make "
+           "modules) and load it again";
   if (has(msg, "bpf") && has(msg, "/sys/fs/bpf"))
     return "mount the BPF file system: mount -t bpf bpf /sys/fs/bpf";
   switch (err) {

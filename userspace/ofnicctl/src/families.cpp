@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -162,6 +163,7 @@ const Field kOfcopyStats[] = {
     {OFCOPY_A_STATS_FALLBACK_RING_FULL, "fallback-ring-full", FT::UINT},
     {OFCOPY_A_STATS_FALLBACK_DMA_ERROR, "fallback-dma-error", FT::UINT},
     {OFCOPY_A_STATS_FALLBACK_TIMEOUT, "fallback-timeout", FT::UINT},
+    {OFCOPY_A_STATS_FALLBACK_DISABLED, "fallback-disabled", FT::UINT},
 };
 
 }  // namespace
@@ -228,6 +230,42 @@ void Ofnic::set_lro(uint32_t ifindex, std::optional<uint32_t> segs,
 
 // ---- copy offload ----------------------------------------------------------------
 
+nl::Message build_ofdma_chan_get(int family, const std::optional<std::string>& name) {
+  if (!name)
+    return nl::Message(family, OFDMA_CMD_CHAN_GET, OFDMA_FAMILY_VERSION,
+                       NLM_F_REQUEST | NLM_F_DUMP);
+  nl::Message m(family, OFDMA_CMD_CHAN_GET, OFDMA_FAMILY_VERSION, NLM_F_REQUEST | NLM_F_ACK);
+  m.put_string(OFDMA_A_CHAN_NAME, *name, "name");
+  return m;
+}
+
+Json parse_ofdma_chan(const nl::Attrs& a) {
+  Json c = parse_fields(a, kOfdmaChan);
+  if (auto s = a.nested(OFDMA_A_CHAN_STATS)) c["stats"] = parse_fields(*s, kOfdmaChanStats);
+  return c;
+}
+
+nl::Message build_ofcopy_config_get(int family) {
+  return nl::Message(family, OFCOPY_CMD_CONFIG_GET, OFCOPY_FAMILY_VERSION,
+                     NLM_F_REQUEST | NLM_F_ACK);
+}
+
+nl::Message build_ofcopy_config_set(int family, std::optional<bool> enabled,
+                                    std::optional<uint32_t> copybreak) {
+  if (!enabled && !copybreak) throw std::invalid_argument("ofcopy config-set: nothing to set");
+  nl::Message m(family, OFCOPY_CMD_CONFIG_SET, OFCOPY_FAMILY_VERSION, NLM_F_REQUEST | NLM_F_ACK);
+  if (enabled) m.put_u32(OFCOPY_A_CONFIG_ENABLED, *enabled ? 1 : 0, "enabled");
+  if (copybreak) m.put_u32(OFCOPY_A_CONFIG_COPYBREAK, *copybreak, "copybreak");
+  return m;
+}
+
+Json parse_ofcopy_config(const nl::Attrs& a) {
+  Json c = parse_fields(a, kOfcopyConfig);
+  if (c.contains("enabled")) c["enabled"] = c["enabled"].get<uint64_t>() != 0;
+  if (auto s = a.nested(OFCOPY_A_CONFIG_STATS)) c["stats"] = parse_fields(*s, kOfcopyStats);
+  return c;
+}
+
 namespace {
 
 std::string dashes(std::string s) {
@@ -259,51 +297,6 @@ std::string trim(std::string s) {
   return s;
 }
 
-}  // namespace
-
-Json parse_kv_lines(const std::string& text) {
-  Json out = Json::object();
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string k, v;
-    if (!(ls >> k >> v)) continue;
-    if (!k.empty() && k.back() == ':') k.pop_back();
-    out[dashes(k)] = scalar(v);
-  }
-  return out;
-}
-
-Json parse_chan_lines(const std::string& text) {
-  std::map<unsigned, Json> chans;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string c, k, v;
-    if (!(ls >> c >> k >> v) || c.rfind("chan", 0) != 0) continue;
-    unsigned id;
-    try {
-      id = static_cast<unsigned>(std::stoul(c.substr(4)));
-    } catch (...) {
-      continue;
-    }
-    auto& e = chans[id];
-    if (e.is_null()) e = Json{{"chan-id", id}};
-    k = dashes(k);
-    if (k == "in-use" || k == "state" || k == "name")
-      e[k] = scalar(v);
-    else
-      e["stats"][k] = scalar(v);
-  }
-  Json out = Json::array();
-  for (auto& [id, e] : chans) out.push_back(e);
-  return out;
-}
-
-namespace {
-
 // The dmaengine channels (sysfs class "dma") whose device is bound to ofdma.
 Json dmaengine_channels(const std::string& root) {
   Json out = Json::array();
@@ -323,6 +316,12 @@ Json dmaengine_channels(const std::string& root) {
   return out;
 }
 
+// A module that is loaded but registers no family is an ofnic build older
+// than its family: say so rather than guess its counters from elsewhere.
+constexpr const char* kNoFamily =
+    "loaded, but it registers no {} netlink family (an older "
+    "module: rebuild with make modules)";
+
 Json ofdma_status(nl::Socket& sk, const std::string& root) {
   Json d = Json::object();
   bool loaded = fs::exists(root + "/sys/module/ofdma");
@@ -330,33 +329,12 @@ Json ofdma_status(nl::Socket& sk, const std::string& root) {
   if (auto fam = sk.resolve(OFDMA_FAMILY_NAME)) {
     d["loaded"] = true;
     d["source"] = "netlink";
-    nl::Message m(*fam, OFDMA_CMD_CHAN_GET, OFDMA_FAMILY_VERSION, NLM_F_REQUEST | NLM_F_DUMP);
+    auto m = build_ofdma_chan_get(*fam, std::nullopt);
     Json chans = Json::array();
-    for (auto& r : sk.request(m)) {
-      auto a = r.attrs();
-      Json c = parse_fields(a, kOfdmaChan);
-      if (auto s = a.nested(OFDMA_A_CHAN_STATS)) c["stats"] = parse_fields(*s, kOfdmaChanStats);
-      chans.push_back(c);
-    }
+    for (auto& r : sk.request(m)) chans.push_back(parse_ofdma_chan(r.attrs()));
     d["channels"] = chans;
   } else if (loaded) {
-    d["source"] = "debugfs";
-    Json chans = Json::array();
-    std::error_code ec;
-    std::vector<fs::path> devs;
-    for (auto& e : fs::directory_iterator(root + "/sys/kernel/debug/ofdma", ec))
-      devs.push_back(e.path());
-    std::sort(devs.begin(), devs.end());
-    for (auto& dev : devs) {
-      auto text = slurp(dev / "stats");
-      if (!text) continue;
-      for (auto& c : parse_chan_lines(*text)) {
-        c["bus-addr"] = dev.filename().string();
-        chans.push_back(c);
-      }
-    }
-    if (devs.empty()) d["note"] = "debugfs not readable (mount -t debugfs none /sys/kernel/debug)";
-    d["channels"] = chans;
+    d["note"] = fmt::format(fmt::runtime(kNoFamily), "ofdma");
   }
   d["dmaengine"] = dmaengine_channels(root);
   return d;
@@ -369,24 +347,13 @@ Json ofcopy_status(nl::Socket& sk, const std::string& root) {
   if (auto fam = sk.resolve(OFCOPY_FAMILY_NAME)) {
     c["loaded"] = true;
     c["source"] = "netlink";
-    nl::Message m(*fam, OFCOPY_CMD_CONFIG_GET, OFCOPY_FAMILY_VERSION, NLM_F_REQUEST | NLM_F_ACK);
+    auto m = build_ofcopy_config_get(*fam);
     auto rep = sk.request(m);
-    if (!rep.empty()) {
-      auto a = rep.front().attrs();
-      auto cfg = parse_fields(a, kOfcopyConfig);
-      for (auto& [k, v] : cfg.items()) c[k] = v;
-      if (c.contains("enabled")) c["enabled"] = c["enabled"].get<uint64_t>() != 0;
-      if (auto s = a.nested(OFCOPY_A_CONFIG_STATS)) c["stats"] = parse_fields(*s, kOfcopyStats);
-    }
+    if (rep.empty()) throw nl::ParseError("no reply to ofcopy config-get");
+    auto cfg = parse_ofcopy_config(rep.front().attrs());
+    for (auto& [k, v] : cfg.items()) c[k] = v;
   } else if (loaded) {
-    c["source"] = "debugfs";
-    fs::path params = root + "/sys/module/ofcopy/parameters";
-    for (const char* p : {"copybreak", "channels"})
-      if (auto v = slurp(params / p)) c[p] = scalar(trim(*v));
-    if (auto text = slurp(root + "/sys/kernel/debug/ofcopy/stats"))
-      c["stats"] = parse_kv_lines(*text);
-    else
-      c["note"] = "debugfs not readable (mount -t debugfs none /sys/kernel/debug)";
+    c["note"] = fmt::format(fmt::runtime(kNoFamily), "ofcopy");
   }
   return c;
 }
@@ -405,9 +372,7 @@ void copy_set(nl::Socket& sk, std::optional<bool> enabled, std::optional<uint32_
                            : "ofcopy is not loaded",
                     ENOENT);
   }
-  nl::Message m(*fam, OFCOPY_CMD_CONFIG_SET, OFCOPY_FAMILY_VERSION, NLM_F_REQUEST | NLM_F_ACK);
-  if (enabled) m.put_u32(OFCOPY_A_CONFIG_ENABLED, *enabled ? 1 : 0, "enabled");
-  if (copybreak) m.put_u32(OFCOPY_A_CONFIG_COPYBREAK, *copybreak, "copybreak");
+  auto m = build_ofcopy_config_set(*fam, enabled, copybreak);
   sk.request(m);
 }
 

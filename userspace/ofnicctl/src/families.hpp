@@ -1,6 +1,6 @@
-// ofnic's own generic netlink families (include/uapi/{ofnic,ofdma,ofcopy}.yaml)
-// and, while ofdma.ko/ofcopy.ko do not register theirs, the same counters from
-// their debugfs files and the dmaengine sysfs class (docs/netlink.md).
+// ofnic's own generic netlink families (include/uapi/{ofnic,ofdma,ofcopy}.yaml,
+// docs/netlink.md), registered by ofnic.ko, ofdma.ko and ofcopy.ko; plus the
+// standard dmaengine sysfs view of ofdma's channels.
 #pragma once
 
 #include <optional>
@@ -42,13 +42,20 @@ class Ofnic {
 
 // ---- copy offload ----------------------------------------------------------------
 
-// "key value" lines (debugfs of ofcopy) -> {"key-with-dashes": value}.
-Json parse_kv_lines(const std::string& text);
-// "chanN key value" lines (debugfs of ofdma) -> [{chan-id: N, key: value...}].
-Json parse_chan_lines(const std::string& text);
+// ofdma chan-get: the channel named `name` (a do), or every channel (a dump).
+nl::Message build_ofdma_chan_get(int family, const std::optional<std::string>& name);
+// chan-get reply -> JSON (state and error as names, stats nested).
+Json parse_ofdma_chan(const nl::Attrs& a);
+nl::Message build_ofcopy_config_get(int family);
+// config-set with what is given (std::invalid_argument if nothing is).
+nl::Message build_ofcopy_config_set(int family, std::optional<bool> enabled,
+                                    std::optional<uint32_t> copybreak);
+// config-get reply -> JSON (enabled as a boolean, stats nested).
+Json parse_ofcopy_config(const nl::Attrs& a);
 
 // State of the copy offload as one JSON object (docs/ofnicctl.md "copy"):
-// {"ofdma": {"loaded", "source", "channels": [...]}, "ofcopy": {"loaded", "source", ...}}.
+// {"ofdma": {"loaded", "source", "channels": [...], "dmaengine": [...]},
+//  "ofcopy": {"loaded", "source", "enabled", "copybreak", "channels", "stats"}}.
 // `root` prefixes the /sys paths (tests).
 Json copy_status(nl::Socket& sk, const std::string& root = "");
 // config-set over the ofcopy family; throws nl::Error (ENOENT when not loaded).

@@ -192,7 +192,10 @@ std::string show(const Json& d) {
   if (auto* c = get(d, "copy")) {
     auto state = [](const Json& m, const char* name) {
       if (!m.value("loaded", false)) return fmt::format("{} not loaded", name);
-      return fmt::format("{} loaded ({})", name, str(m.value("source", Json("?"))));
+      std::string how = m.contains("source") ? str(m["source"]) : "no netlink family";
+      if (auto* e = get(m, "enabled"); e && e->is_boolean())
+        how += e->get<bool>() ? ", enabled" : ", disabled";
+      return fmt::format("{} loaded ({})", name, how);
     };
     s += fmt::format("  copy offload: {}, {}\n", state((*c)["ofdma"], "ofdma"),
                      state((*c)["ofcopy"], "ofcopy"));
@@ -368,7 +371,9 @@ std::string copy_status(const Json& st) {
   if (!d.value("loaded", false)) {
     s += "ofdma: not loaded\n";
   } else {
-    s += fmt::format("ofdma: loaded, counters from {}\n", str(d.value("source", Json("?"))));
+    s += d.contains("source") ? fmt::format("ofdma: loaded, counters from {}\n", str(d["source"]))
+                              : std::string("ofdma: loaded\n");
+    if (auto* n = get(d, "note")) s += "  " + str(*n) + "\n";
     for (auto& c : d.value("channels", Json::array())) {
       s += fmt::format("  {} {} chan {}: {}", str(c.value("bus-addr", Json("?"))),
                        str(c.value("name", Json("?"))), num(c, "chan-id"),
@@ -386,10 +391,12 @@ std::string copy_status(const Json& st) {
     s += "ofcopy: not loaded\n";
   } else {
     s += fmt::format(
-        "ofcopy: loaded, {}counters from {}\n",
-        c.contains("enabled") ? (c["enabled"].get<bool>() ? "enabled, " : "disabled, ") : "",
-        str(c.value("source", Json("?"))));
-    s += "  " + kv_line(c, {"loaded", "source", "stats", "enabled"}) + "\n";
+        "ofcopy: loaded{}{}\n",
+        c.contains("enabled") ? (c["enabled"].get<bool>() ? ", enabled" : ", disabled") : "",
+        c.contains("source") ? ", counters from " + str(c["source"]) : "");
+    if (auto* n = get(c, "note")) s += "  " + str(*n) + "\n";
+    if (c.contains("copybreak") || c.contains("channels"))
+      s += "  " + kv_line(c, {"loaded", "source", "stats", "enabled", "note"}) + "\n";
     if (auto* stt = get(c, "stats"))
       for (auto& [k, v] : stt->items()) s += fmt::format("  {:<28} {}\n", k, str(v));
   }

@@ -1,6 +1,8 @@
-// ofnic's own families: dev-get replies, dev-set requests, and the debugfs /
-// sysfs fallbacks of the copy offload.
+// ofnic's own families: dev-get replies, dev-set requests; the ofdma and
+// ofcopy requests and replies, and copy status without their families.
 #include <gtest/gtest.h>
+#include <linux/ofcopy.h>
+#include <linux/ofdma.h>
 #include <linux/ofnic.h>
 #include <unistd.h>
 
@@ -49,16 +51,78 @@ TEST(OfnicFamily, TablesMatchTheSpecNames) {
   EXPECT_NE(find_field(families::ofnic_queue_fields(), "rx-hds-packets"), nullptr);
 }
 
-TEST(CopyFallback, DebugfsLines) {
-  auto kv = families::parse_kv_lines("recv_calls 10\nbytes_dma 4096\nmode fast\n\n");
-  EXPECT_EQ(kv.dump(), R"({"recv-calls":10,"bytes-dma":4096,"mode":"fast"})");
-  auto ch = families::parse_chan_lines(
-      "chan0 name dma0chan0\nchan0 state idle\nchan0 bytes 512\nchan1 state halted\n"
-      "chan1 in_use 1\nnoise line here\n");
-  ASSERT_EQ(ch.size(), 2u);
-  EXPECT_EQ(ch[0].dump(),
-            R"({"chan-id":0,"name":"dma0chan0","state":"idle","stats":{"bytes":512}})");
-  EXPECT_EQ(ch[1]["in-use"], 1);
+namespace {
+// The request as the socket would send it equals `want`, byte for byte.
+void expect_bytes(const nl::Message& m, const Bytes& want) {
+  auto got = m.bytes();
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin()));
+}
+}  // namespace
+
+TEST(OfdmaFamily, ChanGetIsADumpWithoutNameADoWithIt) {
+  expect_bytes(families::build_ofdma_chan_get(0x23, std::nullopt),
+               genl(0x23, OFDMA_CMD_CHAN_GET, NLM_F_REQUEST | NLM_F_DUMP, 0, {}));
+  expect_bytes(families::build_ofdma_chan_get(0x23, "dma0chan1"),
+               genl(0x23, OFDMA_CMD_CHAN_GET, NLM_F_REQUEST | NLM_F_ACK, 0,
+                    attr(OFDMA_A_CHAN_NAME, str("dma0chan1"))));
+}
+
+TEST(OfdmaFamily, ChanReply) {
+  auto b =
+      cat({attr(OFDMA_A_CHAN_BUS_ADDR, str("0000:00:03.0")),
+           attr(OFDMA_A_CHAN_CHAN_ID, num<uint32_t>(2)), attr(OFDMA_A_CHAN_NAME, str("dma0chan2")),
+           attr(OFDMA_A_CHAN_STATE, num<uint32_t>(OFDMA_CHAN_STATE_HALTED)),
+           attr(OFDMA_A_CHAN_ERROR, num<uint32_t>(OFDMA_ERR_CODE_SRC)),
+           attr(OFDMA_A_CHAN_IN_USE, num<uint32_t>(1)),
+           nest(OFDMA_A_CHAN_STATS,
+                {attr(OFDMA_A_CHAN_STATS_SUBMITTED, num<uint32_t>(7)),
+                 attr(OFDMA_A_CHAN_STATS_BYTES, num<uint64_t>(5ull << 32)),
+                 attr(OFDMA_A_CHAN_STATS_PREP_FULL, num<uint32_t>(1)),
+                 attr(OFDMA_A_CHAN_STATS_MAX + 1, num<uint32_t>(9))})});  // newer kernel
+  auto j = families::parse_ofdma_chan(nl::Attrs{nl::ByteView(b)});
+  EXPECT_EQ(j.dump(),
+            R"({"bus-addr":"0000:00:03.0","chan-id":2,"name":"dma0chan2","state":"halted",)"
+            R"("error":"src","in-use":1,"stats":{"submitted":7,"bytes":21474836480,)"
+            R"("prep-full":1}})");
+}
+
+TEST(OfcopyFamily, ConfigSetCarriesOnlyWhatIsGiven) {
+  expect_bytes(families::build_ofcopy_config_set(0x24, false, std::nullopt),
+               genl(0x24, OFCOPY_CMD_CONFIG_SET, NLM_F_REQUEST | NLM_F_ACK, 0,
+                    attr(OFCOPY_A_CONFIG_ENABLED, num<uint32_t>(0))));
+  expect_bytes(families::build_ofcopy_config_set(0x24, true, 32768),
+               genl(0x24, OFCOPY_CMD_CONFIG_SET, NLM_F_REQUEST | NLM_F_ACK, 0,
+                    cat({attr(OFCOPY_A_CONFIG_ENABLED, num<uint32_t>(1)),
+                         attr(OFCOPY_A_CONFIG_COPYBREAK, num<uint32_t>(32768))})));
+  expect_bytes(families::build_ofcopy_config_set(0x24, std::nullopt, 0),
+               genl(0x24, OFCOPY_CMD_CONFIG_SET, NLM_F_REQUEST | NLM_F_ACK, 0,
+                    attr(OFCOPY_A_CONFIG_COPYBREAK, num<uint32_t>(0))));
+  EXPECT_THROW(families::build_ofcopy_config_set(0x24, std::nullopt, std::nullopt),
+               std::invalid_argument);
+  expect_bytes(families::build_ofcopy_config_get(0x24),
+               genl(0x24, OFCOPY_CMD_CONFIG_GET, NLM_F_REQUEST | NLM_F_ACK, 0, {}));
+}
+
+TEST(OfcopyFamily, ConfigReply) {
+  auto b = cat({attr(OFCOPY_A_CONFIG_ENABLED, num<uint32_t>(0)),
+                attr(OFCOPY_A_CONFIG_COPYBREAK, num<uint32_t>(65536)),
+                attr(OFCOPY_A_CONFIG_CHANNELS, num<uint32_t>(2)),
+                nest(OFCOPY_A_CONFIG_STATS,
+                     {attr(OFCOPY_A_STATS_BYTES_DMA, num<uint64_t>(1ull << 33)),
+                      attr(OFCOPY_A_STATS_BYTES_FALLBACK_RECVMSG, num<uint32_t>(4096)),
+                      attr(OFCOPY_A_STATS_FALLBACK_DISABLED, num<uint32_t>(3))})});
+  auto j = families::parse_ofcopy_config(nl::Attrs{nl::ByteView(b)});
+  EXPECT_EQ(j.dump(),
+            R"({"enabled":false,"copybreak":65536,"channels":2,"stats":{"bytes-dma":8589934592,)"
+            R"("bytes-fallback-recvmsg":4096,"fallback-disabled":3}})");
+}
+
+TEST(CopyFamilies, TablesCoverEveryCounterOfTheSpecs) {
+  EXPECT_EQ(families::ofdma_chan_stats_fields().size(), size_t{OFDMA_A_CHAN_STATS_MAX});
+  EXPECT_EQ(families::ofcopy_stats_fields().size(), size_t{OFCOPY_A_STATS_MAX});
+  EXPECT_EQ(families::ofdma_chan_fields().size(), size_t{OFDMA_A_CHAN_MAX - 1});  // no stats
+  EXPECT_EQ(families::ofcopy_config_fields().size(), size_t{OFCOPY_A_CONFIG_MAX - 1});
 }
 
 namespace {
@@ -68,15 +132,12 @@ void write(const fs::path& p, const std::string& s) {
 }
 }  // namespace
 
-TEST(CopyFallback, StatusFromDebugfsAndDmaengineSysfs) {
-  // A fake /sys: ofdma and ofcopy loaded without their netlink families.
+TEST(CopyStatus, DmaengineSysfsAndModulesWithoutTheirFamily) {
+  // A fake /sys: ofdma and ofcopy loaded, but (on the host) no family registered.
   auto root = fs::temp_directory_path() / ("ofnicctl-test-" + std::to_string(getpid()));
   fs::remove_all(root);
   write(root / "sys/module/ofdma/refcnt", "1\n");
   write(root / "sys/module/ofcopy/refcnt", "0\n");
-  write(root / "sys/module/ofcopy/parameters/copybreak", "16384\n");
-  write(root / "sys/kernel/debug/ofcopy/stats", "recv_calls 5\nbytes_dma 65536\n");
-  write(root / "sys/kernel/debug/ofdma/0000:00:03.0/stats", "chan0 state idle\nchan0 bytes 100\n");
   write(root / "sys/bus/pci/drivers/ofdma/.keep", "");
   fs::create_directories(root / "sys/devices/pci/0000:00:03.0");
   fs::create_directory_symlink(root / "sys/bus/pci/drivers/ofdma",
@@ -93,14 +154,14 @@ TEST(CopyFallback, StatusFromDebugfsAndDmaengineSysfs) {
   nl::Socket sk;  // the host kernel has no ofdma/ofcopy family
   auto st = families::copy_status(sk, root.string());
   EXPECT_EQ(st["ofdma"]["loaded"], true);
-  EXPECT_EQ(st["ofdma"]["source"], "debugfs");
-  EXPECT_EQ(st["ofdma"]["channels"][0]["bus-addr"], "0000:00:03.0");
-  EXPECT_EQ(st["ofdma"]["channels"][0]["stats"]["bytes"], 100);
+  EXPECT_FALSE(st["ofdma"].contains("source"));
+  EXPECT_FALSE(st["ofdma"].contains("channels"));
+  EXPECT_NE(st["ofdma"]["note"].get<std::string>().find("registers no ofdma netlink family"),
+            std::string::npos);
   EXPECT_EQ(st["ofdma"]["dmaengine"][0].dump(),
             R"({"name":"dma0chan0","memcpy-count":42,"bytes-transferred":4200,"in-use":1})");
-  EXPECT_EQ(st["ofcopy"]["source"], "debugfs");
-  EXPECT_EQ(st["ofcopy"]["copybreak"], 16384);
-  EXPECT_EQ(st["ofcopy"]["stats"]["bytes-dma"], 65536);
+  EXPECT_EQ(st["ofcopy"]["loaded"], true);
+  EXPECT_FALSE(st["ofcopy"].contains("stats"));
 
   fs::remove_all(root / "sys/module");
   st = families::copy_status(sk, root.string());

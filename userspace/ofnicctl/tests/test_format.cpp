@@ -30,7 +30,7 @@ Json ofnic_show() {
     "xdp": {"features": ["basic", "redirect"],
             "status": {"attached": true, "mode": "native",
                        "programs": [{"id": 42, "name": "xdp_drop_prog", "mode": "native"}]}},
-    "copy": {"ofdma": {"loaded": false}, "ofcopy": {"loaded": true, "source": "debugfs"}},
+    "copy": {"ofdma": {"loaded": false}, "ofcopy": {"loaded": true, "source": "netlink", "enabled": false}},
     "unsupported": {"coalesce-profile": "Operation not supported"}})");
 }
 }  // namespace
@@ -50,7 +50,7 @@ TEST(Format, ShowOfnicDevice) {
   EXPECT_TRUE(has(s, "page pools: 1, 512 pages in flight")) << s;
   EXPECT_TRUE(has(s, "device errors: 1 (last: buf-dma on rx queue 0), queue resets 1")) << s;
   EXPECT_TRUE(has(s, "xdp: xdp_drop_prog (id 42) in native mode; features: basic redirect")) << s;
-  EXPECT_TRUE(has(s, "copy offload: ofdma not loaded, ofcopy loaded (debugfs)")) << s;
+  EXPECT_TRUE(has(s, "copy offload: ofdma not loaded, ofcopy loaded (netlink, disabled)")) << s;
   EXPECT_TRUE(has(s, "n/a: coalesce-profile (Operation not supported)")) << s;
 }
 
