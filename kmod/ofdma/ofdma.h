@@ -17,6 +17,8 @@
 #define OFDMA_RING_SLOTS	1024	/* descriptors per channel ring */
 /* A bus address no memory answers at (beyond any RAM the VM has). */
 #define OFDMA_NO_MEMORY		0xfff0000000ULL
+/* Failed descriptor ranges a channel remembers for tx_status (power of two). */
+#define OFDMA_ERR_RANGES	16
 
 /* Counters of one channel; names are the debugfs "stats" keys. */
 struct ofdma_chan_stats {
@@ -33,6 +35,12 @@ struct ofdma_chan_stats {
 struct ofdma_sw_desc {
 	struct dma_async_tx_descriptor txd;
 	u32 len;
+};
+
+/* Descriptors ofdma_process or terminate failed: sequence numbers lo..hi. */
+struct ofdma_err_range {
+	u64 lo;
+	u64 hi;
 };
 
 struct ofdma_dev;
@@ -63,8 +71,18 @@ struct ofdma_chan {
 	u64 completed;
 	bool halted;		/* aborting outstanding descriptors */
 	u32 last_err;		/* OFDMA_ERR_* of the last halt */
-	dma_cookie_t err_lo;	/* cookies that ended in error: */
-	dma_cookie_t err_hi;	/* tx_status reports DMA_ERROR */
+	/*
+	 * Descriptors that ended in error, for tx_status (DMA_ERROR): the last
+	 * OFDMA_ERR_RANGES ranges of sequence numbers, oldest at err_head, and
+	 * the span [evict_lo, evict_hi] that covers every range pushed out
+	 * since the client took the channel (all of it reads as failed).
+	 */
+	struct ofdma_err_range err[OFDMA_ERR_RANGES];
+	unsigned int err_head;
+	unsigned int err_count;
+	bool evicted;
+	u64 evict_lo;
+	u64 evict_hi;
 	struct ofdma_chan_stats stats;
 	atomic_t poison;	/* fault injection: spoil the next N client descriptors */
 };
@@ -81,6 +99,7 @@ struct ofdma_dev {
 	struct mutex dbg_lock;	/* debugfs inject/bench */
 	char inject_result[128];
 	char bench_result[256];
+	char *poll_result;	/* debugfs pollcheck, kmalloc'ed */
 	struct ofdma_chan chan[] __counted_by(nchan);
 };
 

@@ -8,6 +8,12 @@
  *           submits on CHAN gets a bad source address
  *   bench   write "CHAN KIB ROUNDS": copy a KIB KiB buffer ROUNDS times with the
  *           engine and with memcpy(), verify; read: the numbers
+ *   pollcheck  write "CHAN PATTERN" (PATTERN: up to OFDMA_POLL_MAX letters g
+ *           or f): a polled dmaengine client takes CHAN, makes one 64-byte
+ *           copy per letter, each waited for with dma_sync_wait() (no
+ *           callback, no interrupt flag); before an f copy it arms the
+ *           injector as "CHAN next" does. Then it asks tx_status again about
+ *           every cookie and compares the data. read: one line per copy
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -339,18 +345,176 @@ static const struct file_operations ofdma_bench_fops = {
 	.llseek = default_llseek,
 };
 
+#define OFDMA_POLL_MAX		64	/* copies of one pollcheck */
+#define OFDMA_POLL_LEN		64	/* bytes of each */
+#define OFDMA_POLL_LINE		80	/* bytes of its result line, at most */
+
+static const char *ofdma_status_name(enum dma_status st)
+{
+	switch (st) {
+	case DMA_COMPLETE:
+		return "complete";
+	case DMA_IN_PROGRESS:
+		return "in-progress";
+	case DMA_PAUSED:
+		return "paused";
+	default:
+		return "error";
+	}
+}
+
+static bool ofdma_poll_filter(struct dma_chan *chan, void *param)
+{
+	return chan == param;
+}
+
+/*
+ * The polled client of "pollcheck": takes the channel as any private client
+ * does (dmatest's way), copies piece i of a source page to piece i of a destination page
+ * holding its complement, so a copy that moved nothing is told apart.
+ */
+static int ofdma_pollcheck(struct ofdma_dev *od, unsigned int ch, const char *pat,
+			   unsigned int n, char *out, size_t size)
+{
+	struct device *dev = &od->pdev->dev;
+	struct ofdma_chan *c = &od->chan[ch];
+	dma_cookie_t cookie[OFDMA_POLL_MAX];
+	enum dma_status polled[OFDMA_POLL_MAX];
+	struct dma_async_tx_descriptor *tx;
+	struct dma_chan *chan;
+	dma_cap_mask_t mask;
+	dma_addr_t addr;
+	unsigned int i;
+	size_t len = 0;
+	u8 *buf;
+	int ret = 0;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	chan = dma_request_channel(mask, ofdma_poll_filter, &c->chan);
+	if (!chan)
+		return -EBUSY;	/* another client holds it */
+	buf = dma_alloc_coherent(dev, 2 * PAGE_SIZE, &addr, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_chan;
+	}
+	get_random_bytes(buf, PAGE_SIZE);
+	for (i = 0; i < PAGE_SIZE; i++)
+		buf[PAGE_SIZE + i] = ~buf[i];
+	for (i = 0; i < n; i++) {
+		size_t off = i * OFDMA_POLL_LEN;
+
+		if (pat[i] == 'f')
+			atomic_inc(&c->poison);
+		tx = dmaengine_prep_dma_memcpy(chan, addr + PAGE_SIZE + off,
+					       addr + off, OFDMA_POLL_LEN,
+					       DMA_CTRL_ACK);
+		if (!tx) {
+			ret = -EIO;
+			goto out_buf;
+		}
+		cookie[i] = dmaengine_submit(tx);
+		dma_async_issue_pending(chan);
+		polled[i] = dma_sync_wait(chan, cookie[i]);
+	}
+	len += scnprintf(out + len, size - len, "chan %u copies %u ring %u\n",
+			 ch, n, OFDMA_ERR_RANGES);
+	for (i = 0; i < n; i++) {
+		size_t off = i * OFDMA_POLL_LEN;
+		enum dma_status now;
+		bool same;
+
+		now = dma_async_is_tx_complete(chan, cookie[i], NULL, NULL);
+		same = !memcmp(buf + off, buf + PAGE_SIZE + off, OFDMA_POLL_LEN);
+		len += scnprintf(out + len, size - len,
+				 "%u %c cookie %d polled %s now %s data %s\n",
+				 i, pat[i], cookie[i], ofdma_status_name(polled[i]),
+				 ofdma_status_name(now), same ? "copied" : "not-copied");
+	}
+out_buf:
+	dma_free_coherent(dev, 2 * PAGE_SIZE, buf, addr);
+out_chan:
+	dma_release_channel(chan);
+	return ret;
+}
+
+static ssize_t ofdma_pollcheck_write(struct file *f, const char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	size_t size = 64 + OFDMA_POLL_MAX * OFDMA_POLL_LINE;
+	char buf[80], pat[80];
+	unsigned int ch, n;
+	int end = 0;
+	char *out;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	/* pat is as large as buf: %79s cannot cut the pattern short */
+	if (sscanf(buf, "%u %79s %n", &ch, pat, &end) != 2 || buf[end] ||
+	    ch >= od->nchan)
+		return -EINVAL;
+	n = strlen(pat);
+	if (n > OFDMA_POLL_MAX || strspn(pat, "gf") != n)
+		return -EINVAL;
+	out = kzalloc(size, GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+	mutex_lock(&od->dbg_lock);
+	ret = ofdma_pollcheck(od, ch, pat, n, out, size);
+	if (!ret) {
+		kfree(od->poll_result);
+		od->poll_result = out;
+		out = NULL;
+	}
+	mutex_unlock(&od->dbg_lock);
+	kfree(out);
+	return ret ? ret : count;
+}
+
+static ssize_t ofdma_pollcheck_read(struct file *f, char __user *ubuf, size_t count,
+				    loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	ssize_t ret = 0;
+
+	mutex_lock(&od->dbg_lock);
+	if (od->poll_result)
+		ret = simple_read_from_buffer(ubuf, count, ppos, od->poll_result,
+					      strlen(od->poll_result));
+	mutex_unlock(&od->dbg_lock);
+	return ret;
+}
+
+static const struct file_operations ofdma_pollcheck_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ofdma_pollcheck_read,
+	.write = ofdma_pollcheck_write,
+	.llseek = default_llseek,
+};
+
 void ofdma_debugfs_init(struct ofdma_dev *od)
 {
 	od->dbg = debugfs_create_dir(pci_name(od->pdev), ofdma_dbg_root);
 	debugfs_create_file("stats", 0444, od->dbg, od, &ofdma_stats_fops);
 	debugfs_create_file("inject", 0600, od->dbg, od, &ofdma_inject_fops);
 	debugfs_create_file("bench", 0600, od->dbg, od, &ofdma_bench_fops);
+	debugfs_create_file("pollcheck", 0600, od->dbg, od, &ofdma_pollcheck_fops);
 }
 
 void ofdma_debugfs_exit(struct ofdma_dev *od)
 {
+	/* waits for readers and writers of the files */
 	debugfs_remove_recursive(od->dbg);
 	od->dbg = NULL;
+	kfree(od->poll_result);
+	od->poll_result = NULL;
 }
 
 int ofdma_debugfs_module_init(void)

@@ -104,20 +104,99 @@ static void ofdma_hw_stop(struct ofdma_chan *c)
 	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
 }
 
-static bool ofdma_cookie_failed(struct ofdma_chan *c, dma_cookie_t cookie)
+/*
+ * Which completed cookies tx_status reports as DMA_ERROR. This is all a polled
+ * client (dma_async_is_tx_complete(), dma_sync_wait(), dmatest polled=1) learns
+ * of a failure; a callback gets its dmaengine_result instead.
+ *
+ * Failed descriptors are remembered by sequence number (the value of
+ * c->submitted they were submitted with: 64 bits, never wraps) in ranges. A
+ * halt fails one contiguous run (the failing descriptor and everything behind
+ * it), so does terminate_all; a run that continues the newest range extends
+ * it, any other starts a new one. The channel keeps the newest
+ * OFDMA_ERR_RANGES ranges. A range pushed out of that ring is not forgotten
+ * but widened: from the start of the first range pushed out to the end of the
+ * last one, every descriptor reads DMA_ERROR, whether it failed or not. A
+ * false DMA_ERROR costs the client a copy it redoes; a false DMA_COMPLETE
+ * would make it use data that was never copied. Descriptors newer than that
+ * span, or older than its start, read exactly.
+ *
+ * A cookie maps to its sequence number by its distance from the channel's
+ * newest cookie: every cookie of the channel is assigned in ofdma_tx_submit
+ * together with c->submitted++, and cookies count DMA_MIN_COOKIE..INT_MAX and
+ * then wrap to DMA_MIN_COOKIE. The comparisons are therefore wrap-safe; a
+ * cookie INT_MAX submissions old aliases the newer one, as
+ * dma_async_is_complete() assumes anyway.
+ *
+ * The record starts empty when a client takes the channel
+ * (alloc_chan_resources): an earlier client's cookies mean nothing to it.
+ */
+#define OFDMA_COOKIE_SPAN	((s64)INT_MAX - DMA_MIN_COOKIE + 1)
+
+/* The sequence number of a cookie the channel assigned (lock held). */
+static bool ofdma_cookie_seq(struct ofdma_chan *c, dma_cookie_t cookie, u64 *seq)
 {
-	if (!c->err_lo)
+	s64 age = (s64)c->chan.cookie - cookie;
+
+	if (cookie < DMA_MIN_COOKIE)
 		return false;
-	if (c->err_lo <= c->err_hi)
-		return cookie >= c->err_lo && cookie <= c->err_hi;
-	return cookie >= c->err_lo || cookie <= c->err_hi;	/* wrapped */
+	if (age < 0)
+		age += OFDMA_COOKIE_SPAN;
+	if ((u64)age >= c->submitted)
+		return false;	/* not assigned yet */
+	*seq = c->submitted - 1 - age;
+	return true;
 }
 
-static void ofdma_mark_failed(struct ofdma_chan *c, dma_cookie_t cookie, bool first)
+static bool ofdma_seq_failed(struct ofdma_chan *c, u64 seq)
 {
-	if (first || !c->err_lo)
-		c->err_lo = cookie;
-	c->err_hi = cookie;
+	unsigned int i;
+
+	if (c->evicted && seq >= c->evict_lo && seq <= c->evict_hi)
+		return true;
+	for (i = 0; i < c->err_count; i++) {
+		const struct ofdma_err_range *r =
+			&c->err[(c->err_head + i) % OFDMA_ERR_RANGES];
+
+		if (seq >= r->lo && seq <= r->hi)
+			return true;
+	}
+	return false;
+}
+
+/* Records that descriptor @seq failed; sequence numbers come in order. */
+static void ofdma_mark_failed(struct ofdma_chan *c, u64 seq)
+{
+	struct ofdma_err_range *r;
+
+	if (c->err_count) {
+		r = &c->err[(c->err_head + c->err_count - 1) % OFDMA_ERR_RANGES];
+		if (seq == r->hi + 1) {
+			r->hi = seq;
+			return;
+		}
+	}
+	if (c->err_count == OFDMA_ERR_RANGES) {
+		/* the oldest range goes into the span that reads as failed */
+		r = &c->err[c->err_head];
+		if (!c->evicted)
+			c->evict_lo = r->lo;
+		c->evict_hi = r->hi;
+		c->evicted = true;
+		c->err_head = (c->err_head + 1) % OFDMA_ERR_RANGES;
+		c->err_count--;
+	}
+	r = &c->err[(c->err_head + c->err_count) % OFDMA_ERR_RANGES];
+	r->lo = seq;
+	r->hi = seq;
+	c->err_count++;
+}
+
+static void ofdma_errors_clear(struct ofdma_chan *c)
+{
+	c->err_head = 0;
+	c->err_count = 0;
+	c->evicted = false;
 }
 
 static enum dmaengine_tx_result ofdma_err_result(u32 err)
@@ -160,9 +239,7 @@ static void ofdma_process(struct ofdma_chan *c)
 			this_cpu_add(c->chan.local->bytes_transferred, sw->len);
 		} else if (c->halted ||
 			   (status & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED) {
-			bool first = !c->halted;
-
-			if (first) {
+			if (!c->halted) {
 				c->halted = true;
 				c->last_err = OFDMA_CS_ERR(status);
 				c->stats.errors++;
@@ -175,7 +252,7 @@ static void ofdma_process(struct ofdma_chan *c)
 				result = DMA_TRANS_ABORTED;
 				c->stats.aborted++;
 			}
-			ofdma_mark_failed(c, sw->txd.cookie, first);
+			ofdma_mark_failed(c, c->completed);
 		} else {
 			break;
 		}
@@ -304,13 +381,15 @@ static enum dma_status ofdma_status_of(struct ofdma_chan *c, dma_cookie_t cookie
 {
 	dma_cookie_t used, last;
 	enum dma_status ret;
+	u64 seq;
 
 	/* both cookies from one moment: submitters and completers move them */
 	spin_lock_bh(&c->lock);
 	used = c->chan.cookie;
 	last = c->chan.completed_cookie;
 	ret = dma_async_is_complete(cookie, last, used);
-	if (ret == DMA_COMPLETE && ofdma_cookie_failed(c, cookie))
+	if (ret == DMA_COMPLETE && ofdma_cookie_seq(c, cookie, &seq) &&
+	    ofdma_seq_failed(c, seq))
 		ret = DMA_ERROR;
 	spin_unlock_bh(&c->lock);
 	dma_set_tx_state(txstate, last, used, 0);
@@ -336,7 +415,7 @@ static void ofdma_abort_all(struct ofdma_chan *c)
 	while (c->completed != c->submitted) {
 		struct ofdma_sw_desc *sw = &c->sw[ofdma_slot(c, c->completed)];
 
-		ofdma_mark_failed(c, sw->txd.cookie, false);
+		ofdma_mark_failed(c, c->completed);
 		ofdma_cookie_complete(&sw->txd);
 		dma_descriptor_unmap(&sw->txd);
 		c->completed++;
@@ -377,8 +456,7 @@ static int ofdma_alloc_chan_resources(struct dma_chan *chan)
 		return -ENODEV;
 	/* the channel runs since probe; a new client starts with no errors */
 	spin_lock_bh(&c->lock);
-	c->err_lo = 0;
-	c->err_hi = 0;
+	ofdma_errors_clear(c);
 	spin_unlock_bh(&c->lock);
 	return OFDMA_RING_SLOTS - 1;
 }
