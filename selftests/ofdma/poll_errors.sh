@@ -54,7 +54,7 @@ scenarios=(
 )
 ktap_header $((2 * ${#scenarios[@]} + 4))
 load_ofdma || die "insmod ofdma failed"
-chans=($(ofdma_chans))
+mapfile -t chans < <(ofdma_chans)
 c=$((${#chans[@]} - 1))
 pc=$(ofdma_dbg pollcheck)
 [ -e "$pc" ] || die "no $pc"
