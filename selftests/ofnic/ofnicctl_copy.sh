@@ -136,14 +136,17 @@ xfer() {
 
 check "copy disable: ynl config-get says enabled 0" \
 	sh -c "'$OFNICCTL' copy disable >/dev/null && [ \"\$(include/uapi/ynl --no-schema --spec include/uapi/ofcopy.yaml --output-json --do config-get | jq .enabled)\" = 0 ]"
-disabled_ok() {
-	xfer 5412 16 &&
+# all_by_recvmsg PORT REASON: 16 MiB in 256 KiB reads, every byte by tcp_recvmsg
+# (bytes-fallback-recvmsg), none by the engine, and counter REASON grew
+all_by_recvmsg() {
+	xfer "$1" 16 &&
 		eq "bytes-dma grew" "$(grown "$T/a.json" "$T/b.json" bytes-dma)" 0 &&
 		eq "bytes-fallback-recvmsg grew" "$(grown "$T/a.json" "$T/b.json" bytes-fallback-recvmsg)" \
 			$((16 << 20)) &&
-		[ "$(grown "$T/a.json" "$T/b.json" fallback-disabled)" -gt 0 ]
+		[ "$(grown "$T/a.json" "$T/b.json" "$2")" -gt 0 ]
 }
-check "  16 MiB disabled: all by tcp_recvmsg (bytes-fallback-recvmsg), none by the engine" disabled_ok
+check "  16 MiB disabled: all by tcp_recvmsg (bytes-fallback-recvmsg), none by the engine" \
+	all_by_recvmsg 5412 fallback-disabled
 octl -j copy status >"$T/c4.json"
 check "  copy status says disabled (JSON and text)" \
 	sh -c "jq -e '.ofcopy.enabled == false' '$T/c4.json' >/dev/null && '$OFNICCTL' copy status | grep -q '^ofcopy: loaded, disabled'"
@@ -161,14 +164,8 @@ check "  16 MiB in 8 KiB reads (short of the default copybreak 16384): the engin
 check "ynl config-set copybreak 16777216 (the maximum)" \
 	sh -c "include/uapi/ynl --no-schema --spec include/uapi/ofcopy.yaml --do config-set --json '{\"copybreak\": 16777216}' >/dev/null"
 check "  ... as ynl config-get says" eq state "$(state)" "1 16777216"
-short_ok() {
-	xfer 5414 16 &&
-		eq "bytes-dma grew" "$(grown "$T/a.json" "$T/b.json" bytes-dma)" 0 &&
-		eq "bytes-fallback-recvmsg grew" "$(grown "$T/a.json" "$T/b.json" bytes-fallback-recvmsg)" \
-			$((16 << 20)) &&
-		[ "$(grown "$T/a.json" "$T/b.json" fallback-short-read)" -gt 0 ]
-}
-check "  16 MiB in 256 KiB reads: all short of copybreak, by tcp_recvmsg" short_ok
+check "  16 MiB in 256 KiB reads: all short of copybreak, by tcp_recvmsg" \
+	all_by_recvmsg 5414 fallback-short-read
 
 # ---- refusals -------------------------------------------------------------------------------
 ynl_refused() {	# ynl_refused JSON WANT...: config-set refused, its output has each WANT
