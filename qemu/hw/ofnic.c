@@ -136,6 +136,7 @@ void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what)
     OfnicState *s = qp->s;
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
 
+    s->tx_epoch++;
     qemu_log_mask(LOG_GUEST_ERROR, "ofnic: %s queue %u halted: %s\n",
                   rx ? "rx" : "tx", qp->idx, what);
     r->status |= OFNIC_QS_ERROR;
@@ -198,6 +199,7 @@ static void ofnic_reset_state(OfnicState *s)
 {
     unsigned int i;
 
+    s->tx_epoch++;
     s->ctrl = 0;
     s->rx_ctrl = 0;
     s->max_frame = 1514 + 4;  /* 1500-byte MTU plus a VLAN tag */
@@ -409,6 +411,8 @@ static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
 {
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
 
+    qp->s->tx_epoch++;
+
     if (val & OFNIC_QC_RESET) {
         if (rx) {
             ofnic_lro_end(qp, false);
@@ -541,6 +545,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
 
     switch (addr) {
     case OFNIC_REG_CTRL:
+        s->tx_epoch++;
         if (val & OFNIC_CTRL_RESET) {
             ofnic_reset(DEVICE(s));
             return;
@@ -631,6 +636,7 @@ static void ofnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
     unsigned int i;
 
     pci_default_write_config(d, addr, val, len);
+    s->tx_epoch++;
     if (range_covers_byte(addr, len, PCI_COMMAND) &&
         (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
         for (i = 0; i < s->num_qp; i++) {
@@ -674,6 +680,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
 
     s->frame = g_malloc(OFNIC_FRAME_BUF);
     s->seg = g_malloc(OFNIC_FRAME_BUF);
+    s->tso_out = g_malloc(OFNIC_TSO_OUT_BUF);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 
@@ -721,6 +728,7 @@ static void ofnic_exit(PCIDevice *d)
     msix_uninit_exclusive_bar(d);
     g_free(s->frame);
     g_free(s->seg);
+    g_free(s->tso_out);
 }
 
 static const VMStateDescription ofnic_vmstate = {

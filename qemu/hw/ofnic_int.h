@@ -20,6 +20,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 
 /* Largest frame the device assembles from TX descriptors (and receives). */
 #define OFNIC_FRAME_BUF (OFNIC_TX_MAX_PKT + 64)
+/* Room for the segments of a TSO request built without the BQL. */
+#define OFNIC_TSO_OUT_BUF (2 * OFNIC_FRAME_BUF)
 /* Packets one TX bottom-half run may send before yielding to the main loop. */
 #define OFNIC_TX_BUDGET 256
 
@@ -131,6 +133,12 @@ struct OfnicState {
     OfnicQP qp[OFNIC_MAX_QP];
     uint8_t *frame;         /* TX gather buffer */
     uint8_t *seg;           /* TX segment buffer (TSO) */
+    uint8_t *tso_out;       /* TX: all segments of one TSO request */
+    /*
+     * Bumped under the BQL whenever TX rings or DMA may have changed; work
+     * done without the BQL is dropped (and redone) if it moved meanwhile.
+     */
+    uint32_t tx_epoch;
     uint8_t *rx_frame;      /* RX linear copy of the frame being received */
     struct NetRxPkt *rx_pkt;
 };

@@ -82,117 +82,218 @@ static bool ofnic_tx_csum(OfnicQP *qp, uint8_t *f, size_t len,
     return true;
 }
 
+/* A validated TSO request: what building each of its segments needs. */
+typedef struct OfnicTso {
+    const uint8_t *f;       /* the gathered frame */
+    uint32_t hdr_len, mss, payload, nseg, ihl, seq0;
+    size_t l3, l4;
+    bool ip4;
+    uint16_t id0;
+    uint8_t flags0;
+} OfnicTso;
+
 /*
- * TXD_TSO: f[0..len) is one TCP/IPv4 or TCP/IPv6 frame whose hdr_len bytes
- * of headers are followed by payload. Send it as segments of at most mss
- * payload bytes with all lengths, IDs, sequence numbers, flags and
- * checksums fixed. Returns false (nothing sent) for a malformed request.
+ * Writes segment k of t to seg and returns its length: headers copied with
+ * lengths, IP ID, sequence number, flags and checksums fixed. Pure
+ * computation on host buffers, so it may run without the BQL.
  */
-static bool ofnic_tx_tso(OfnicQP *qp, uint8_t *f, size_t len,
-                         const struct ofnic_tx_desc *d)
+static uint32_t ofnic_tso_segment(const OfnicTso *t, uint32_t k, uint8_t *seg)
 {
-    OfnicState *s = qp->s;
-    uint32_t mss = le16_to_cpu(d->mss);
-    uint32_t hdr_len = le16_to_cpu(d->hdr_len);
-    struct iovec iov = { .iov_base = f, .iov_len = len };
+    uint32_t plen = MIN(t->mss, t->payload - k * t->mss);
+    uint32_t slen = t->hdr_len + plen;
+    size_t l3 = t->l3, l4 = t->l4;
+    uint8_t flags = t->flags0;
+    uint32_t sum, cso;
+
+    memcpy(seg, t->f, t->hdr_len);
+    memcpy(seg + t->hdr_len, t->f + t->hdr_len + k * t->mss, plen);
+    if (t->ip4) {
+        struct ip_header iph;
+
+        stw_be_p(seg + l3 + 2, slen - l3);                   /* ip_len */
+        stw_be_p(seg + l3 + 4, (uint16_t)(t->id0 + k));      /* ip_id */
+        stw_be_p(seg + l3 + 10, 0);                          /* ip_sum */
+        stw_be_p(seg + l3 + 10, net_raw_checksum(seg + l3, t->ihl));
+        memcpy(&iph, seg + l3, sizeof(iph));
+        sum = eth_calc_ip4_pseudo_hdr_csum(&iph, slen - l4, &cso);
+    } else {
+        struct ip6_header ip6h;
+
+        stw_be_p(seg + l3 + 4, slen - l3 - sizeof(ip6h));    /* plen */
+        memcpy(&ip6h, seg + l3, sizeof(ip6h));
+        sum = eth_calc_ip6_pseudo_hdr_csum(&ip6h, slen - l4,
+                                           IP_PROTO_TCP, &cso);
+    }
+    stl_be_p(seg + l4 + 4, t->seq0 + k * t->mss);
+    if (k != t->nseg - 1) {
+        flags &= ~(TH_FIN | TH_PUSH);
+    }
+    if (k != 0) {
+        flags &= ~TH_CWR;
+    }
+    seg[l4 + 13] = flags;
+    stw_be_p(seg + l4 + 16, 0);                              /* th_sum */
+    sum += net_checksum_add_cont(slen - l4, seg + l4, cso);
+    stw_be_p(seg + l4 + 16, net_checksum_finish(sum));
+    return slen;
+}
+
+/* Checks a TSO request against its frame and fills t; NULL or why not. */
+static const char *ofnic_tso_prepare(const uint8_t *f, size_t len,
+                                     const struct ofnic_tx_desc *d,
+                                     OfnicTso *t)
+{
+    struct iovec iov = { .iov_base = (void *)f, .iov_len = len };
     bool ip4, ip6, udp, tcp;
     size_t l3, l4, l5 = 0;
     eth_ip6_hdr_info ip6i;
     eth_ip4_hdr_info ip4i;
     eth_l4_hdr_info l4i;
-    uint32_t payload, nseg, k, seq0, ihl = 0, thlen;
-    uint16_t id0 = 0;
-    uint8_t flags0;
+    uint32_t thlen;
 
-    if (mss == 0) {
-        return ofnic_tx_offload_error(qp, "TSO with mss 0");
+    memset(t, 0, sizeof(*t));
+    t->f = f;
+    t->mss = le16_to_cpu(d->mss);
+    t->hdr_len = le16_to_cpu(d->hdr_len);
+    if (t->mss == 0) {
+        return "TSO with mss 0";
     }
-    if (hdr_len == 0 || hdr_len > len) {
-        return ofnic_tx_offload_error(qp, "TSO hdr_len past the frame");
+    if (t->hdr_len == 0 || t->hdr_len > len) {
+        return "TSO hdr_len past the frame";
     }
     eth_get_protocols(&iov, 1, &ip4, &ip6, &udp, &tcp, &l3, &l4, &l5,
                       &ip6i, &ip4i, &l4i);
     if (!tcp || (!ip4 && !ip6)) {
-        return ofnic_tx_offload_error(qp, "TSO of a frame that is not "
-                                      "TCP over IPv4 or IPv6");
+        return "TSO of a frame that is not TCP over IPv4 or IPv6";
     }
     if (ip4) {
-        ihl = len > l3 ? (f[l3] & 0xf) * 4 : 0;
+        t->ihl = len > l3 ? (f[l3] & 0xf) * 4 : 0;
         if (len < l3 + sizeof(struct ip_header) ||
             (f[l3] >> 4) != IP_HEADER_VERSION_4 ||
-            ihl < sizeof(struct ip_header) || l4 != l3 + ihl ||
+            t->ihl < sizeof(struct ip_header) || l4 != l3 + t->ihl ||
             ip4i.fragment) {
-            return ofnic_tx_offload_error(qp, "TSO: bad IPv4 header");
+            return "TSO: bad IPv4 header";
         }
     } else {
         if (len < l3 + sizeof(struct ip6_header) ||
             (f[l3] >> 4) != IP_HEADER_VERSION_6 || ip6i.fragment ||
             l4 < l3 + sizeof(struct ip6_header)) {
-            return ofnic_tx_offload_error(qp, "TSO: bad IPv6 header");
+            return "TSO: bad IPv6 header";
         }
     }
     thlen = TCP_HEADER_DATA_OFFSET(&l4i.hdr.tcp);
-    if (thlen < sizeof(struct tcp_header) || l4 + thlen != hdr_len) {
-        return ofnic_tx_offload_error(qp, "TSO hdr_len is not the parsed "
-                                      "L2+L3+L4 headers");
+    if (thlen < sizeof(struct tcp_header) || l4 + thlen != t->hdr_len) {
+        return "TSO hdr_len is not the parsed L2+L3+L4 headers";
     }
-    payload = len - hdr_len;
-    nseg = payload ? DIV_ROUND_UP(payload, mss) : 1;
-    if (nseg > OFNIC_TSO_MAX_SEGS) {
-        return ofnic_tx_offload_error(qp, "TSO needs too many segments");
+    t->payload = len - t->hdr_len;
+    t->nseg = t->payload ? DIV_ROUND_UP(t->payload, t->mss) : 1;
+    if (t->nseg > OFNIC_TSO_MAX_SEGS) {
+        return "TSO needs too many segments";
     }
-
-    seq0 = ldl_be_p(f + l4 + 4);
-    flags0 = f[l4 + 13];
+    t->l3 = l3;
+    t->l4 = l4;
+    t->ip4 = ip4;
+    t->seq0 = ldl_be_p(f + l4 + 4);
+    t->flags0 = f[l4 + 13];
     if (ip4) {
-        id0 = lduw_be_p(f + l3 + 4);
+        t->id0 = lduw_be_p(f + l3 + 4);
     }
-    for (k = 0; k < nseg; k++) {
-        uint32_t plen = MIN(mss, payload - k * mss);
-        uint32_t slen = hdr_len + plen;
-        uint8_t *seg = s->seg;
-        uint8_t flags = flags0;
-        uint32_t sum, cso;
+    return NULL;
+}
 
-        memcpy(seg, f, hdr_len);
-        memcpy(seg + hdr_len, f + hdr_len + k * mss, plen);
-        if (ip4) {
-            struct ip_header iph;
+/* One buffer of a TX packet, as its descriptor gives it. */
+typedef struct OfnicTxBuf {
+    uint64_t addr;
+    uint32_t len;
+} OfnicTxBuf;
 
-            stw_be_p(seg + l3 + 2, slen - l3);               /* ip_len */
-            stw_be_p(seg + l3 + 4, (uint16_t)(id0 + k));     /* ip_id */
-            stw_be_p(seg + l3 + 10, 0);                      /* ip_sum */
-            stw_be_p(seg + l3 + 10, net_raw_checksum(seg + l3, ihl));
-            memcpy(&iph, seg + l3, sizeof(iph));
-            sum = eth_calc_ip4_pseudo_hdr_csum(&iph, slen - l4, &cso);
+/* Reads a packet's buffers into f; false if a read failed. */
+static bool ofnic_tx_gather(PCIDevice *d, const OfnicTxBuf *b, uint32_t n,
+                            uint8_t *f)
+{
+    uint32_t k;
+
+    for (k = 0; k < n; k++) {
+        if (pci_dma_read(d, b[k].addr, f, b[k].len)) {
+            return false;
+        }
+        f += b[k].len;
+    }
+    return true;
+}
+
+/* What the segmentation engine made of one TSO request. */
+typedef struct OfnicTsoJob {
+    bool dma_failed;        /* a buffer could not be read */
+    const char *bad;        /* the request is malformed: why */
+    bool built;             /* segments are in s->tso_out (else: too big) */
+    OfnicTso t;
+    uint32_t slen[OFNIC_TSO_MAX_SEGS];
+} OfnicTsoJob;
+
+/*
+ * The segmentation engine: gathers a TSO packet's buffers into s->frame,
+ * checks the request and builds every segment into s->tso_out, all with the
+ * BQL released, the way a NIC's engine works beside the CPU: the vCPUs keep
+ * running (and ringing doorbells) meanwhile. Only host buffers of this
+ * device and guest RAM are touched, so the guard against MMIO re-entrancy
+ * is lowered for that time. Returns false if a TX ring or the DMA setup
+ * changed meanwhile; the caller then drops the work and starts over.
+ */
+static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
+                             size_t len, const struct ofnic_tx_desc *d,
+                             OfnicTsoJob *j)
+{
+    OfnicState *s = qp->s;
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+    uint32_t epoch = s->tx_epoch, k, off = 0;
+    bool engaged = guard->engaged_in_io;
+
+    guard->engaged_in_io = false;
+    qemu_mutex_unlock_iothread();
+    memset(j, 0, sizeof(*j));
+    j->dma_failed = !ofnic_tx_gather(PCI_DEVICE(s), b, n, s->frame);
+    if (!j->dma_failed) {
+        j->bad = ofnic_tso_prepare(s->frame, len, d, &j->t);
+    }
+    if (!j->dma_failed && !j->bad &&
+        (uint64_t)j->t.nseg * j->t.hdr_len + j->t.payload <=
+        OFNIC_TSO_OUT_BUF) {
+        for (k = 0; k < j->t.nseg; k++) {
+            j->slen[k] = ofnic_tso_segment(&j->t, k, s->tso_out + off);
+            off += j->slen[k];
+        }
+        j->built = true;
+    }
+    qemu_mutex_lock_iothread();
+    guard->engaged_in_io = engaged;
+    return epoch == s->tx_epoch;
+}
+
+/*
+ * Sends the segments of a checked TSO request: at most mss payload bytes
+ * each, with lengths, IDs, sequence numbers, flags and checksums fixed.
+ */
+static void ofnic_tso_send(OfnicQP *qp, const OfnicTsoJob *j)
+{
+    OfnicState *s = qp->s;
+    uint32_t k, off = 0;
+
+    for (k = 0; k < j->t.nseg; k++) {
+        if (j->built) {
+            ofnic_tx_send(qp, s->tso_out + off, j->slen[k]);
+            off += j->slen[k];
         } else {
-            struct ip6_header ip6h;
-
-            stw_be_p(seg + l3 + 4, slen - l3 - sizeof(ip6h)); /* plen */
-            memcpy(&ip6h, seg + l3, sizeof(ip6h));
-            sum = eth_calc_ip6_pseudo_hdr_csum(&ip6h, slen - l4,
-                                               IP_PROTO_TCP, &cso);
+            ofnic_tx_send(qp, s->seg, ofnic_tso_segment(&j->t, k, s->seg));
         }
-        stl_be_p(seg + l4 + 4, seq0 + k * mss);
-        if (k != nseg - 1) {
-            flags &= ~(TH_FIN | TH_PUSH);
-        }
-        if (k != 0) {
-            flags &= ~TH_CWR;
-        }
-        seg[l4 + 13] = flags;
-        stw_be_p(seg + l4 + 16, 0);                          /* th_sum */
-        sum += net_checksum_add_cont(slen - l4, seg + l4, cso);
-        stw_be_p(seg + l4 + 16, net_checksum_finish(sum));
-        ofnic_tx_send(qp, seg, slen);
     }
     s->stats[OFNIC_STAT_TSO_PKTS]++;
-    s->stats[OFNIC_STAT_TSO_SEGS] += nseg;
-    return true;
+    s->stats[OFNIC_STAT_TSO_SEGS] += j->t.nseg;
 }
 
 /*
  * Gather the packet starting at the ring's head, send it and write back DD.
+ * TXD_TSO packets go through the segmentation engine without the BQL.
  */
 static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
 {
@@ -203,12 +304,12 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
     uint32_t i = r->head, n = 0, flags = 0, first_flags = 0;
     size_t len = 0;
     struct ofnic_tx_desc desc, first = { 0 };
+    OfnicTxBuf bufs[OFNIC_TX_MAX_DESC_PER_PKT];
     uint16_t status = OFNIC_TXS_DD;
     bool ok;
 
     while (!(flags & OFNIC_TXD_EOP)) {
         uint32_t blen;
-        uint64_t addr;
 
         if (n == avail) {
             return OFNIC_TX_INCOMPLETE;
@@ -223,7 +324,6 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
                             "descriptor read failed");
             return OFNIC_TX_HALTED;
         }
-        addr = le64_to_cpu(desc.addr);
         blen = le16_to_cpu(desc.len);
         flags = le16_to_cpu(desc.flags);
         if (n == 0) {
@@ -239,20 +339,37 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
             ofnic_ring_fail(qp, false, OFNIC_ERR_PKT_LEN, "packet too long");
             return OFNIC_TX_HALTED;
         }
-        if (pci_dma_read(d, addr, s->frame + len, blen)) {
-            ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA,
-                            "buffer read failed");
-            return OFNIC_TX_HALTED;
-        }
+        bufs[n].addr = le64_to_cpu(desc.addr);
+        bufs[n].len = blen;
         len += blen;
         n++;
         i = (i + 1) & (r->size - 1);
     }
 
-    if (len < ETH_HLEN) {
+    if ((first_flags & OFNIC_TXD_TSO) && len >= ETH_HLEN) {
+        OfnicTsoJob job;
+
+        if (!ofnic_tso_engine(qp, bufs, n, len, &first, &job)) {
+            /* Start over from the ring as it is now (if it still runs). */
+            qemu_bh_schedule(qp->tx_bh);
+            return OFNIC_TX_HALTED;
+        }
+        if (job.dma_failed) {
+            ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA,
+                            "buffer read failed");
+            return OFNIC_TX_HALTED;
+        }
+        ok = !job.bad;
+        if (ok) {
+            ofnic_tso_send(qp, &job);
+        } else {
+            ofnic_tx_offload_error(qp, job.bad);
+        }
+    } else if (!ofnic_tx_gather(d, bufs, n, s->frame)) {
+        ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA, "buffer read failed");
+        return OFNIC_TX_HALTED;
+    } else if (len < ETH_HLEN) {
         ok = false;
-    } else if (first_flags & OFNIC_TXD_TSO) {
-        ok = ofnic_tx_tso(qp, s->frame, len, &first);
     } else if ((first_flags & OFNIC_TXD_CSUM) &&
                !ofnic_tx_csum(qp, s->frame, len, &first)) {
         ok = false;
