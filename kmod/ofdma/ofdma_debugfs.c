@@ -127,6 +127,18 @@ static int ofdma_parse_chan(struct ofdma_dev *od, const char *buf, unsigned int 
 	return 0;
 }
 
+/* Copies a command of count bytes written to a debugfs file into buf. */
+static int ofdma_dbg_line(char *buf, size_t size, const char __user *ubuf,
+			  size_t count)
+{
+	if (count >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	return 0;
+}
+
 static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
@@ -142,11 +154,9 @@ static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
 	void *mem;
 	int ret;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = 0;
+	ret = ofdma_dbg_line(buf, sizeof(buf), ubuf, count);
+	if (ret)
+		return ret;
 	if (ofdma_parse_chan(od, buf, &ch, kind, NULL, NULL))
 		return -EINVAL;
 	c = &od->chan[ch];
@@ -262,11 +272,9 @@ static ssize_t ofdma_bench_write(struct file *f, const char __user *ubuf,
 	bool same;
 	int ret = 0;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = 0;
+	ret = ofdma_dbg_line(buf, sizeof(buf), ubuf, count);
+	if (ret)
+		return ret;
 	if (ofdma_parse_chan(od, buf, &ch, NULL, &kib, &rounds))
 		return -EINVAL;
 	if (!kib || kib > 4096 || !rounds || rounds > 10000)
@@ -450,11 +458,9 @@ static ssize_t ofdma_pollcheck_write(struct file *f, const char __user *ubuf,
 	char *out;
 	int ret;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = 0;
+	ret = ofdma_dbg_line(buf, sizeof(buf), ubuf, count);
+	if (ret)
+		return ret;
 	/* pat is as large as buf: %79s cannot cut the pattern short */
 	if (sscanf(buf, "%u %79s %n", &ch, pat, &end) != 2 || buf[end] ||
 	    ch >= od->nchan)
