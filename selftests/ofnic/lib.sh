@@ -13,6 +13,12 @@ LOCAL_IP=10.77.0.1
 PEER_IP=10.77.0.2
 LOCAL_IP6=fd77::1
 PEER_IP6=fd77::2
+# The Toeplitz key of Microsoft's RSS verification suite. A test that needs
+# its flows spread over the queues sets it (rss_known_key): with the random
+# key of each boot, 16 flows whose source ports differ only in their low bits
+# land on one queue of 4 in about 1 boot of 70, and on queues of one parity
+# in 1 of 16 (a key bit per varying port bit decides).
+RSS_KEY_KNOWN=6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa
 
 ktap_n=0
 ktap_failed=0
@@ -180,6 +186,12 @@ skip_all() {
 # quiet COMMAND...: COMMAND with its output discarded (KTAP stays clean).
 quiet() {
 	"$@" >/dev/null 2>&1
+}
+
+# rss_known_key IF: RSS_KEY_KNOWN on IF, so that fixed flows spread the same
+# way on every boot (dies if the device refuses it).
+rss_known_key() {
+	quiet ethtool -X "$1" hkey "$RSS_KEY_KNOWN" || die "ethtool -X $1 hkey failed"
 }
 
 # nsrun NETNS COMMAND...: COMMAND in NETNS, or here when NETNS is empty.

@@ -21,7 +21,7 @@ ktap_header 49
 
 feature_fixed_off "$LOCAL_IF" rx-gro-hw || quiet ethtool -K "$LOCAL_IF" rx-gro-hw off
 IFINDEX=$(cat /sys/class/net/$LOCAL_IF/ifindex)
-KEY1=6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa
+KEY1=$RSS_KEY_KNOWN
 KEY2=3c:a1:d2:57:0e:f4:19:88:b6:23:7d:40:c5:9e:12:6b:f0:8a:33:d7:21:5c:e9:04:7b:b2:48:1f:a6:6d:93:c0:5e:0b:d4:71:28:af:e3:16
 
 rss_key() {

@@ -19,6 +19,7 @@ xdp_static_neigh
 ktap_header 17
 log "XDP mode: $XDP_MODE"
 quiet ethtool -L "$LOCAL_IF" combined 4
+rss_known_key "$LOCAL_IF"	# the 16 flows below: 4 per queue
 ping -c 1 -W 2 $PEER_IP >/dev/null 2>&1
 ip netns exec peer ping -c 1 -W 2 $LOCAL_IP >/dev/null 2>&1
 ip netns exec peer ping -6 -c 1 -W 2 $LOCAL_IP6 >/dev/null 2>&1
