@@ -77,7 +77,9 @@ unload_ofnic() {
 	rmmod ofnic
 }
 
-# Wait up to $2 (default 10) seconds for COMMAND $1 to succeed.
+# Try COMMAND $1 every 0.1 s, $2 * 10 times (default 10 s): the bound counts
+# tries, not the clock, so a COMMAND that itself takes a second (a Python
+# tool under TCG) stretches it accordingly; poll such ones by $SECONDS.
 wait_for() {
 	local cmd=$1 t=${2:-10} i
 	for ((i = 0; i < t * 10; i++)); do
@@ -402,9 +404,44 @@ qp_irqs() {
 	} END { print s + 0 }' /proc/interrupts
 }
 
-# ynl ARGS...: the kernel's netlink CLI on the netdev family.
+# ynl ARGS...: the kernel's netlink CLI on the netdev family (bounded, 120 s: a
+# call must never hold a test until the VM's timeout).
 ynl() {
 	[ -n "${LSRC:-}" ] || LSRC=$(scripts/linux-src) || return 1
-	/usr/bin/python3 "$LSRC/tools/net/ynl/cli.py" \
+	timeout 120 /usr/bin/python3 "$LSRC/tools/net/ynl/cli.py" \
 		--spec "$LSRC/Documentation/netlink/specs/netdev.yaml" "$@"
+}
+
+# pools_remain SECONDS: poll the page pools by the clock (a ynl call takes a
+# second or more under TCG) until none is left; succeeds if some remain after
+# SECONDS. POOLS_LEFT holds the last dump.
+pools_remain() {
+	local end=$((SECONDS + $1))
+	while POOLS_LEFT=$(ynl --dump page-pool-get 2>&1); [ "$POOLS_LEFT" != "[]" ]; do
+		[ $SECONDS -lt $end ] || return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# pools_gone: after the driver is gone and the sockets closed, every page
+# pool goes once its pages are back. A received skb freed on another CPU
+# than the one whose NAPI built it waits on that CPU's defer list
+# (skb_attempt_defer_free) until that CPU's next NET_RX softirq, and its
+# pages stay in flight meanwhile; with the NIC gone nothing may raise one.
+# So after 3 s a loopback ping from each CPU flushes the lists; a page still
+# in flight after that is the driver's. Logs what it saw; POOLS_LEFT is the
+# last dump.
+pools_gone() {
+	local c t0
+	pools_remain 3 || return 0
+	log "page pools 3 s on: $(echo "$POOLS_LEFT" | grep -o "'inflight': [0-9]*" | tr '\n' ' ')-- flushing the per-CPU defer lists"
+	ip link set lo up
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$c" ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
+	done
+	t0=$SECONDS
+	pools_remain 20
+	log "  after the flush: $(echo "$POOLS_LEFT" | grep -c "'inflight'") pool(s) left, $((SECONDS - t0)) s"
+	[ "$POOLS_LEFT" = "[]" ]
 }

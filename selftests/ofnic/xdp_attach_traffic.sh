@@ -135,8 +135,8 @@ log "page pools before rmmod: $(echo "$pools" | grep -c "'id'")"
 ip netns del peer
 check "rmmod ofnic" rmmod ofnic
 sleep 1
-wait_for "ynl --dump page-pool-get 2>/dev/null | grep -qx '\[\]'" 15
-left=$(ynl --dump page-pool-get 2>&1)
+pools_gone
+left=$POOLS_LEFT
 log "page pools after rmmod: $left"
 check "no page_pool left (no page in flight)" test "$left" = "[]"
 check "no ofnic IRQ left" sh -c "! grep -q ofnic /proc/interrupts"

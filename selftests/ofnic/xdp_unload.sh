@@ -19,10 +19,6 @@ flood() {	# flood SECONDS: UDP from the peer to the local port
 		--dst $LOCAL_IP --port $PORT --secs "$1" --rate 5000 >/dev/null 2>&1 &
 }
 
-pools_gone() {
-	wait_for "ynl --dump page-pool-get 2>/dev/null | grep -qx '\[\]'" 15
-}
-
 # 1: XDP_TX under a flood
 setup_pair
 ip link set dev "$LOCAL_IF" xdpdrv obj "$REFLECT" sec xdp || die "cannot attach $REFLECT"
