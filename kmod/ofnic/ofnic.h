@@ -276,7 +276,7 @@ int ofnic_xdp_rings_open(struct ofnic_priv *priv);
 void ofnic_xdp_rings_start(struct ofnic_priv *priv);
 void ofnic_xdp_rings_stop(struct ofnic_priv *priv);
 void ofnic_xdp_rings_free(struct ofnic_priv *priv);
-void ofnic_xdp_arm(struct ofnic_qp *qp);
+void ofnic_xdp_arm(struct ofnic_ring *ring);
 extern const struct xdp_metadata_ops ofnic_xdp_metadata_ops;
 bool ofnic_xdp_tx_frame(struct ofnic_qp *qp, struct xdp_frame *xdpf);
 u32 ofnic_xdp_act(struct ofnic_qp *qp, struct bpf_prog *prog,

@@ -612,10 +612,15 @@ static void ofnic_rx_flush(struct ofnic_qp *qp)
 int ofnic_poll(struct napi_struct *napi, int budget)
 {
 	struct ofnic_qp *qp = container_of(napi, struct ofnic_qp, napi);
+	/*
+	 * Stable until napi_complete_done(): ofnic_xdp_rings_stop() clears it
+	 * only after napi_disable(), which may return once we completed.
+	 */
+	struct ofnic_ring *xdp_ring = READ_ONCE(qp->xdp_ring);
 	int done;
 
 	ofnic_clean_tx(qp, budget);
-	if (qp->xdp_ring) {
+	if (xdp_ring) {
 		ofnic_xdp_clean_tx(qp);
 		if (qp->xsk_pool)
 			ofnic_xsk_xmit(qp, budget);
@@ -639,17 +644,25 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	if (qp->rx.next_to_use == qp->rx.next_to_clean &&
 	    !(qp->xsk_pool && xsk_uses_need_wakeup(qp->xsk_pool)))
 		return budget;
-	if (done < budget && napi_complete_done(napi, done)) {
-		if (qp->priv->itr.adaptive_rx) {
-			struct dim_sample sample;
+	if (done >= budget)
+		return done;
+	/* Before completing: ofnic_qp_stop() cancels the DIM work after it. */
+	if (qp->priv->itr.adaptive_rx) {
+		struct dim_sample sample;
 
-			dim_update_sample(qp->irq_events, qp->rx.stats.packets,
-					  qp->rx.stats.bytes, &sample);
-			net_dim(&qp->dim, sample);
-		}
+		dim_update_sample(qp->irq_events, qp->rx.stats.packets,
+				  qp->rx.stats.bytes, &sample);
+		net_dim(&qp->dim, sample);
+	}
+	if (napi_complete_done(napi, done)) {
+		/*
+		 * From here ofnic_qp_stop() may run: only the registers and
+		 * the ring read above, whose teardown waits for us in
+		 * synchronize_net().
+		 */
 		writel(1, qp->regs + OFNIC_QP_INT_ARM);
-		if (qp->xdp_ring)
-			ofnic_xdp_arm(qp);
+		if (xdp_ring)
+			ofnic_xdp_arm(xdp_ring);
 	}
 	return done;
 }

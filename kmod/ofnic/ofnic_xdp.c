@@ -315,11 +315,9 @@ static irqreturn_t ofnic_xdp_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-/* Re-arm the XDP TX ring's vector once the owner's NAPI is done. */
-void ofnic_xdp_arm(struct ofnic_qp *qp)
+/* Re-arm an XDP TX ring's vector once its owner's NAPI is done. */
+void ofnic_xdp_arm(struct ofnic_ring *ring)
 {
-	struct ofnic_ring *ring = qp->xdp_ring;
-
 	writel(1, ring->qp->regs + OFNIC_QP_INT_ARM);
 }
 
