@@ -85,7 +85,9 @@ check "devmap: TCP 1 MiB peer -> local (TTL 64: 63 hops per segment) intact" xfe
 # cpumap: CPU N's kthread takes the frames to the stack.
 cpumap_run() {	# cpumap_run CPU|q COUNT: sets CM_ENQ, CM_KT (per-CPU processed)
 	local port=7610 tr=$OFNIC_TMP/cpumap.trace sports="" i
-	local_recv_start $port "$2" 60
+	# 120 s: with q, 16 senders start one after the other (a Python start
+	# each); on a host with four VMs on two cores 60 s ran out mid-way
+	local_recv_start $port "$2" 120
 	local bs as
 	bs=$(stats_save "$LOCAL_IF")
 	trace_start xdp:xdp_cpumap_enqueue xdp:xdp_cpumap_kthread
