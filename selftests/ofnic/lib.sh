@@ -433,11 +433,14 @@ pools_remain() {
 # (skb_attempt_defer_free) until that CPU's next NET_RX softirq, and its
 # pages stay in flight meanwhile; with the NIC gone nothing may raise one.
 # So after 3 s a loopback ping from each CPU flushes the lists; a page still
-# in flight after that is the driver's. Logs what it saw; POOLS_LEFT is the
-# last dump.
+# in flight after that is the driver's. Logs what it saw, the last dump
+# included (POOLS_LEFT).
 pools_gone() {
 	local c t0
-	pools_remain 3 || return 0
+	if ! pools_remain 3; then
+		log "page pools after rmmod: $POOLS_LEFT"
+		return 0
+	fi
 	log "page pools 3 s on: $(echo "$POOLS_LEFT" | grep -o "'inflight': [0-9]*" | tr '\n' ' ')-- flushing the per-CPU defer lists"
 	ip link set lo up
 	for c in $(seq 0 $(($(nproc) - 1))); do
@@ -446,5 +449,6 @@ pools_gone() {
 	t0=$SECONDS
 	pools_remain 20
 	log "  after the flush: $(echo "$POOLS_LEFT" | grep -c "'inflight'") pool(s) left, $((SECONDS - t0)) s"
+	log "page pools after rmmod: $POOLS_LEFT"
 	[ "$POOLS_LEFT" = "[]" ]
 }

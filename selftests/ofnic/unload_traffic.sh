@@ -35,9 +35,6 @@ if ! wait_for "! pgrep -x iperf3 >/dev/null" 10; then
 	pkill -KILL -x iperf3
 fi
 check "the iperf3 processes exit" wait_for "! pgrep -x iperf3 >/dev/null" 20
-pools_gone
-left=$POOLS_LEFT
-log "page pools after rmmod: $left"
-check "no page_pool left (no page in flight)" test "$left" = "[]"
+check "no page_pool left (no page in flight)" pools_gone
 check "no kernel warnings" dmesg_clean
 ktap_finish

@@ -135,10 +135,7 @@ log "page pools before rmmod: $(echo "$pools" | grep -c "'id'")"
 ip netns del peer
 check "rmmod ofnic" rmmod ofnic
 sleep 1
-pools_gone
-left=$POOLS_LEFT
-log "page pools after rmmod: $left"
-check "no page_pool left (no page in flight)" test "$left" = "[]"
+check "no page_pool left (no page in flight)" pools_gone
 check "no ofnic IRQ left" sh -c "! grep -q ofnic /proc/interrupts"
 check "no kernel warnings" dmesg_clean
 ktap_finish
