@@ -321,6 +321,17 @@ static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 to
 	}
 }
 
+/*
+ * Consumes len bytes that were copied to the reader. SO_PEEK_OFF counts from
+ * the first unread byte, so it moves back by what is consumed, as in
+ * tcp_recvmsg_locked(); else a later MSG_PEEK would skip len bytes.
+ */
+static void ofcopy_consume(struct sock *sk, size_t len)
+{
+	tcp_read_done(sk, len);
+	sk_peek_offset_bwd(sk, len);
+}
+
 /* ---- DMA --------------------------------------------------------------------------- */
 
 static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
@@ -509,7 +520,7 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 			left -= l;
 		}
 		total -= left;
-		tcp_read_done(sk, total);
+		ofcopy_consume(sk, total);
 		ofcopy_add(OFCOPY_BYTES_CPU, total);
 		ofcopy_add(OFCOPY_FB_SMALL, 1);
 		*res = OFCOPY_CONSUMED;
@@ -708,7 +719,7 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_
 		ofcopy_add(OFCOPY_BATCHES, 1);
 	}
 	ofcopy_unpin(b);
-	tcp_read_done(sk, total);
+	ofcopy_consume(sk, total);
 	return total;
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3 -S
 # recvmsg semantics on an ofcopy socket (loopback, TCP_ULP "ofcopy"), each
 # compared with what plain TCP does: EINTR, EAGAIN, MSG_WAITALL, MSG_PEEK,
-# short buffers, readv, EOF. Prints KTAP subtests; exit 1 on a failure.
+# short buffers, readv, SO_PEEK_OFF, EOF. Prints KTAP subtests; exit 1 on a failure.
 import ctypes, os, signal, socket, sys, time
 
 TCP_ULP = 31
+SO_PEEK_OFF = 42
 libc = ctypes.CDLL(None, use_errno=True)
 n = 0
 failed = 0
@@ -43,7 +44,7 @@ def data(k, seed):
 signal.signal(signal.SIGALRM, lambda s, f: None)
 signal.siginterrupt(signal.SIGALRM, True)
 print("TAP version 13")
-print("1..15")
+print("1..17")
 port = 5700
 for ulp in (False, True):
     tag = "ofcopy" if ulp else "plain"
@@ -92,6 +93,37 @@ for ulp in (False, True):
         rest += flat
     ok(peek == d[:r] and r > 0 and first == d[:1000] and first + rest == d,
        f"{tag}: MSG_PEEK, a 1000-byte read and readv return the stream in order")
+    # SO_PEEK_OFF: each MSG_PEEK starts at the peek offset and moves it on;
+    # each read, large ones (the DMA path on ofcopy) included, moves it back
+    # by what it consumed. The model: pos consumed, off the peek offset.
+    d = data(200000, 3)
+    c.sendall(d)
+    time.sleep(0.2)
+    a.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
+    pos = off = 0
+    good = True
+    for op, size in (("peek", 1000), ("peek", 1000), ("read", 60000), ("peek", 1000),
+                     ("peek", 39000), ("read", 20000), ("peek", 1000), ("read", 30000),
+                     ("peek", 5000)):
+        r, e, got = raw_recv(a, size, socket.MSG_PEEK if op == "peek" else 0)
+        at = pos + off if op == "peek" else pos
+        if r <= 0 or got != d[at:at + r]:
+            good = False
+            print(f"# {tag}: {op} {size}: {r} bytes, not the stream from offset {at}")
+        r = max(r, 0)
+        if op == "peek":
+            off += r
+        else:
+            pos += r
+            off = max(off - r, 0)
+    a.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, -1)
+    rest = b""
+    while pos + len(rest) < len(d):
+        r, e, got = raw_recv(a, 65536)
+        if r <= 0:
+            break
+        rest += got
+    ok(good and rest == d[pos:], f"{tag}: SO_PEEK_OFF: peeks continue where the last one ended, reads move the offset back")
     # EOF: the peer closes, reads return 0
     c.close()
     r, e, _ = raw_recv(a, 65536)
