@@ -32,9 +32,18 @@ struct ofdma_chan_stats {
 	u64 prep_full;		/* prep refused: ring full */
 };
 
+/*
+ * A descriptor as the client sees it: taken from the channel's free list by
+ * prep, written into the ring by tx_submit, back on the free list once
+ * completed.
+ */
 struct ofdma_sw_desc {
 	struct dma_async_tx_descriptor txd;
+	struct list_head node;	/* on the free list */
+	u64 src;
+	u64 dst;
 	u32 len;
+	u32 hw_flags;
 };
 
 /* Descriptors ofdma_process or terminate failed: sequence numbers lo..hi. */
@@ -59,7 +68,10 @@ struct ofdma_chan {
 	dma_addr_t ring_dma;
 	struct ofdma_cmpl *cmpl;
 	dma_addr_t cmpl_dma;
-	struct ofdma_sw_desc *sw;
+	struct ofdma_sw_desc *sw;	/* OFDMA_RING_SLOTS - 1 of them */
+	struct list_head free;		/* sw descriptors prep may hand out */
+	/* the sw descriptor of each outstanding sequence number, at seq % slots */
+	struct ofdma_sw_desc **seq_sw;
 	/*
 	 * Descriptor sequence numbers: base maps to slot 0 since the last
 	 * enable; [completed, issued) are the device's, [issued, submitted)

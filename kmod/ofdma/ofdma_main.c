@@ -4,13 +4,18 @@
  * DMA_MEMCPY through a ring of OFDMA_RING_SLOTS descriptors; completions are
  * read from the completion record the device writes to memory (docs/ofdma-spec.md).
  *
- * Submission follows the usual ring-engine pattern: prep reserves the next slot
- * and returns with the channel lock held, tx_submit assigns the cookie and drops
- * it, issue_pending rings the doorbell. Completion runs in a tasklet (MSI-X) or
- * in tx_status (polling): descriptors are completed in order under the lock,
- * which is dropped only to invoke a callback. A halted channel has its outstanding
- * descriptors failed (the failing one with READ/WRITE_FAILED, the rest ABORTED)
- * and is then reset and enabled again.
+ * Submission: prep takes a software descriptor from the channel's free list,
+ * tx_submit assigns the cookie and writes the descriptor into the next ring
+ * slot, so ring order is submission order; issue_pending rings the doorbell.
+ * Completion runs in a tasklet (MSI-X) or in tx_status (polling): descriptors
+ * are completed in order under the lock, which is dropped only to invoke a
+ * callback. A halted channel has its outstanding descriptors failed (the
+ * failing one with READ/WRITE_FAILED, the rest ABORTED) and is then reset and
+ * enabled again.
+ *
+ * dmaengine operations may be called from hard-IRQ context (another driver's
+ * interrupt handler, a callback), so the channel lock is taken with
+ * spin_lock_irqsave throughout.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -20,7 +25,19 @@
 
 #include "ofdma.h"
 
-/* ---- cookie helpers (the in-tree ones live in drivers/dma/dmaengine.h) ---- */
+/*
+ * ---- cookie and callback helpers ----
+ *
+ * In-tree providers use the static inlines of drivers/dma/dmaengine.h
+ * (dma_cookie_init/assign/complete/status, dmaengine_desc_get_callback and
+ * dmaengine_desc_callback_invoke). That header is private to drivers/dma and
+ * not part of the kernel headers an out-of-tree module builds against
+ * (linux-headers-*), so these are written here to the same contract: cookies
+ * count up from DMA_MIN_COOKIE and wrap to it, completion is in cookie order
+ * and clears the descriptor's cookie, status fills last/used with a zero
+ * residue and zero in-flight bytes, and a callback_result callback is
+ * preferred over a plain one. The channel lock serialises all of them.
+ */
 
 static void ofdma_cookie_init(struct dma_chan *chan)
 {
@@ -42,8 +59,26 @@ static dma_cookie_t ofdma_cookie_assign(struct dma_async_tx_descriptor *tx)
 
 static void ofdma_cookie_complete(struct dma_async_tx_descriptor *tx)
 {
+	/* completing a descriptor twice or one never submitted is a driver bug */
+	if (WARN_ON_ONCE(tx->cookie < DMA_MIN_COOKIE))
+		return;
 	tx->chan->completed_cookie = tx->cookie;
 	tx->cookie = 0;
+}
+
+static enum dma_status ofdma_cookie_status(struct dma_chan *chan, dma_cookie_t cookie,
+					   struct dma_tx_state *state)
+{
+	dma_cookie_t used = chan->cookie;
+	dma_cookie_t complete = chan->completed_cookie;
+
+	if (state) {
+		state->last = complete;
+		state->used = used;
+		state->residue = 0;
+		state->in_flight_bytes = 0;
+	}
+	return dma_async_is_complete(cookie, complete, used);
 }
 
 struct ofdma_cb {
@@ -70,6 +105,11 @@ static void ofdma_cb_invoke(struct ofdma_cb *cb, enum dmaengine_tx_result result
 }
 
 /* ---- hardware helpers ----------------------------------------------------- */
+
+static u32 ofdma_seq_idx(u64 seq)
+{
+	return (u32)seq & (OFDMA_RING_SLOTS - 1);
+}
 
 static u32 ofdma_slot(struct ofdma_chan *c, u64 seq)
 {
@@ -219,7 +259,9 @@ static enum dmaengine_tx_result ofdma_err_result(u32 err)
  */
 static void ofdma_process(struct ofdma_chan *c)
 {
-	spin_lock_bh(&c->lock);
+	unsigned long irqf;
+
+	spin_lock_irqsave(&c->lock, irqf);
 	while (!c->od->gone && c->completed != c->submitted) {
 		enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
 		struct ofdma_sw_desc *sw;
@@ -231,7 +273,7 @@ static void ofdma_process(struct ofdma_chan *c)
 		/* completed is written last: the rest of the record is as new */
 		rmb();
 		status = le32_to_cpu(READ_ONCE(c->cmpl->status));
-		sw = &c->sw[ofdma_slot(c, c->completed)];
+		sw = c->seq_sw[ofdma_seq_idx(c->completed)];
 		if (!c->halted && c->completed < hw_done && c->completed < c->issued) {
 			c->stats.completed++;
 			c->stats.bytes += sw->len;
@@ -259,6 +301,7 @@ static void ofdma_process(struct ofdma_chan *c)
 		ofdma_cookie_complete(&sw->txd);
 		dma_descriptor_unmap(&sw->txd);
 		ofdma_cb_get(&sw->txd, &cb);
+		list_add(&sw->node, &c->free);
 		c->completed++;
 		if (c->halted && c->completed == c->submitted) {
 			ofdma_hw_start(c);
@@ -267,12 +310,12 @@ static void ofdma_process(struct ofdma_chan *c)
 		}
 		/* descriptors without a callback complete without dropping the lock */
 		if (cb.callback || cb.callback_result) {
-			spin_unlock_bh(&c->lock);
+			spin_unlock_irqrestore(&c->lock, irqf);
 			ofdma_cb_invoke(&cb, result);
-			spin_lock_bh(&c->lock);
+			spin_lock_irqsave(&c->lock, irqf);
 		}
 	}
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
 }
 
 static void ofdma_tasklet(struct tasklet_struct *t)
@@ -294,52 +337,69 @@ static irqreturn_t ofdma_isr(int irq, void *data)
 /* ---- dmaengine operations --------------------------------------------------- */
 
 static dma_cookie_t ofdma_tx_submit(struct dma_async_tx_descriptor *tx)
-	__releases(&c->lock)
 {
+	struct ofdma_sw_desc *sw = container_of(tx, struct ofdma_sw_desc, txd);
 	struct ofdma_chan *c = to_ofdma_chan(tx->chan);
+	unsigned long irqf;
 	dma_cookie_t cookie;
 
+	spin_lock_irqsave(&c->lock, irqf);
 	cookie = ofdma_cookie_assign(tx);
-	c->submitted++;
 	c->stats.submitted++;
-	spin_unlock_bh(&c->lock);
+	if (c->od->gone) {
+		/* prepared before the device went: it fails at once */
+		ofdma_mark_failed(c, c->submitted);
+		c->submitted++;
+		c->completed = c->submitted;
+		ofdma_cookie_complete(tx);
+		dma_descriptor_unmap(tx);
+		list_add(&sw->node, &c->free);
+		c->stats.aborted++;
+	} else {
+		u32 slot = ofdma_slot(c, c->submitted);
+		struct ofdma_desc *d = &c->ring[slot];
+
+		/* the free list holds fewer descriptors than the ring has slots */
+		d->src = cpu_to_le64(sw->src);
+		d->dst = cpu_to_le64(sw->dst);
+		d->len = cpu_to_le32(sw->len);
+		d->flags = cpu_to_le32(sw->hw_flags);
+		d->user = cpu_to_le64(c->submitted);
+		c->seq_sw[ofdma_seq_idx(c->submitted)] = sw;
+		c->submitted++;
+	}
+	spin_unlock_irqrestore(&c->lock, irqf);
 	return cookie;
 }
 
-/* Returns with c->lock held on success (tx_submit drops it). */
+/* A descriptor for the client to submit, or NULL (no free descriptor, halted). */
 struct dma_async_tx_descriptor *ofdma_prep_raw(struct ofdma_chan *c, u64 dst,
 					       u64 src, u32 len, u32 hw_flags,
 					       unsigned long flags)
-	__acquires(&c->lock)
 {
-	struct ofdma_sw_desc *sw;
-	struct ofdma_desc *d;
-	u32 slot;
+	struct ofdma_sw_desc *sw = NULL;
+	unsigned long irqf;
 
-	spin_lock_bh(&c->lock);
-	if (c->od->gone || c->halted) {
-		spin_unlock_bh(&c->lock);
-		return NULL;
+	spin_lock_irqsave(&c->lock, irqf);
+	if (!c->od->gone && !c->halted) {
+		sw = list_first_entry_or_null(&c->free, struct ofdma_sw_desc, node);
+		if (sw)
+			list_del(&sw->node);
+		else
+			c->stats.prep_full++;
 	}
-	if (c->submitted - c->completed >= OFDMA_RING_SLOTS - 1) {
-		c->stats.prep_full++;
-		spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
+	if (!sw)
 		return NULL;
-	}
-	slot = ofdma_slot(c, c->submitted);
-	d = &c->ring[slot];
-	d->src = cpu_to_le64(src);
-	d->dst = cpu_to_le64(dst);
-	d->len = cpu_to_le32(len);
-	d->flags = cpu_to_le32(hw_flags);
-	d->user = cpu_to_le64(c->submitted);
-	sw = &c->sw[slot];
-	/* the slot's descriptor is reused: nothing of its last use may stay */
+	/* the descriptor is reused: nothing of its last use may stay */
 	memset(&sw->txd, 0, sizeof(sw->txd));
 	dma_async_tx_descriptor_init(&sw->txd, &c->chan);
 	sw->txd.tx_submit = ofdma_tx_submit;
 	sw->txd.flags = flags;
+	sw->src = src;
+	sw->dst = dst;
 	sw->len = len;
+	sw->hw_flags = hw_flags;
 	return &sw->txd;
 }
 
@@ -365,34 +425,32 @@ ofdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 static void ofdma_issue_pending(struct dma_chan *chan)
 {
 	struct ofdma_chan *c = to_ofdma_chan(chan);
+	unsigned long irqf;
 
-	spin_lock_bh(&c->lock);
+	spin_lock_irqsave(&c->lock, irqf);
 	if (!c->od->gone && !c->halted && c->issued != c->submitted) {
 		/* descriptors are in memory before the doorbell */
 		wmb();
 		writel(ofdma_slot(c, c->submitted), c->regs + OFDMA_CH_TAIL);
 		c->issued = c->submitted;
 	}
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
 }
 
 static enum dma_status ofdma_status_of(struct ofdma_chan *c, dma_cookie_t cookie,
 				       struct dma_tx_state *txstate)
 {
-	dma_cookie_t used, last;
+	unsigned long irqf;
 	enum dma_status ret;
 	u64 seq;
 
 	/* both cookies from one moment: submitters and completers move them */
-	spin_lock_bh(&c->lock);
-	used = c->chan.cookie;
-	last = c->chan.completed_cookie;
-	ret = dma_async_is_complete(cookie, last, used);
+	spin_lock_irqsave(&c->lock, irqf);
+	ret = ofdma_cookie_status(&c->chan, cookie, txstate);
 	if (ret == DMA_COMPLETE && ofdma_cookie_seq(c, cookie, &seq) &&
 	    ofdma_seq_failed(c, seq))
 		ret = DMA_ERROR;
-	spin_unlock_bh(&c->lock);
-	dma_set_tx_state(txstate, last, used, 0);
+	spin_unlock_irqrestore(&c->lock, irqf);
 	return ret;
 }
 
@@ -413,11 +471,12 @@ static enum dma_status ofdma_tx_status(struct dma_chan *chan, dma_cookie_t cooki
 static void ofdma_abort_all(struct ofdma_chan *c)
 {
 	while (c->completed != c->submitted) {
-		struct ofdma_sw_desc *sw = &c->sw[ofdma_slot(c, c->completed)];
+		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->completed)];
 
 		ofdma_mark_failed(c, c->completed);
 		ofdma_cookie_complete(&sw->txd);
 		dma_descriptor_unmap(&sw->txd);
+		list_add(&sw->node, &c->free);
 		c->completed++;
 		c->stats.aborted++;
 	}
@@ -427,8 +486,9 @@ static void ofdma_abort_all(struct ofdma_chan *c)
 static int ofdma_terminate_all(struct dma_chan *chan)
 {
 	struct ofdma_chan *c = to_ofdma_chan(chan);
+	unsigned long irqf;
 
-	spin_lock_bh(&c->lock);
+	spin_lock_irqsave(&c->lock, irqf);
 	if (!c->od->gone) {
 		/* the reset returns once the descriptor being executed is done */
 		ofdma_hw_stop(c);
@@ -437,7 +497,7 @@ static int ofdma_terminate_all(struct dma_chan *chan)
 	} else {
 		ofdma_abort_all(c);
 	}
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
 	return 0;
 }
 
@@ -451,13 +511,14 @@ static void ofdma_synchronize(struct dma_chan *chan)
 static int ofdma_alloc_chan_resources(struct dma_chan *chan)
 {
 	struct ofdma_chan *c = to_ofdma_chan(chan);
+	unsigned long irqf;
 
 	if (c->od->gone)
 		return -ENODEV;
 	/* the channel runs since probe; a new client starts with no errors */
-	spin_lock_bh(&c->lock);
+	spin_lock_irqsave(&c->lock, irqf);
 	ofdma_errors_clear(c);
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
 	return OFDMA_RING_SLOTS - 1;
 }
 
@@ -471,23 +532,42 @@ static void ofdma_free_chan_resources(struct dma_chan *chan)
 		tasklet_kill(&c->tasklet);
 }
 
+/*
+ * Software descriptors outlive the device: a client may submit one it
+ * prepared before the remove (ofdma_tx_submit fails it).
+ */
+static void ofdma_free_sw(struct ofdma_dev *od)
+{
+	unsigned int i;
+
+	for (i = 0; i < od->nchan; i++) {
+		kfree(od->chan[i].sw);
+		kfree(od->chan[i].seq_sw);
+	}
+	kfree(od);
+}
+
 static void ofdma_release(struct dma_device *dma)
 {
-	struct ofdma_dev *od = container_of(dma, struct ofdma_dev, dma);
-
-	kfree(od);
+	ofdma_free_sw(container_of(dma, struct ofdma_dev, dma));
 }
 
 void ofdma_read_stats(struct ofdma_chan *c, struct ofdma_chan_stats *out)
 {
-	spin_lock_bh(&c->lock);
+	unsigned long irqf;
+
+	spin_lock_irqsave(&c->lock, irqf);
 	*out = c->stats;
 	out->interrupts = READ_ONCE(c->stats.interrupts);
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irqrestore(&c->lock, irqf);
 }
 
 /* ---- PCI ---------------------------------------------------------------------- */
 
+/*
+ * Stops the channels and frees what the device may write to. The channels are
+ * reset first: one enabled by probe may still write its completion record.
+ */
 static void ofdma_free_chans(struct ofdma_dev *od)
 {
 	struct device *dev = &od->pdev->dev;
@@ -496,6 +576,8 @@ static void ofdma_free_chans(struct ofdma_dev *od)
 	for (i = 0; i < od->nchan; i++) {
 		struct ofdma_chan *c = &od->chan[i];
 
+		if (c->regs)
+			ofdma_hw_stop(c);
 		if (c->irq_ok)
 			free_irq(c->irq, c);
 		c->irq_ok = false;
@@ -505,39 +587,44 @@ static void ofdma_free_chans(struct ofdma_dev *od)
 					  c->ring, c->ring_dma);
 		if (c->cmpl)
 			dma_free_coherent(dev, OFDMA_CMPL_SIZE, c->cmpl, c->cmpl_dma);
-		kfree(c->sw);
 		c->ring = NULL;
 		c->cmpl = NULL;
-		c->sw = NULL;
 	}
+	writel(OFDMA_CTRL_RESET, od->bar + OFDMA_REG_CTRL);
 }
 
 static int ofdma_init_chan(struct ofdma_dev *od, unsigned int i)
 {
 	struct device *dev = &od->pdev->dev;
 	struct ofdma_chan *c = &od->chan[i];
+	unsigned int k;
 	int ret;
 
 	c->od = od;
 	c->idx = i;
 	c->regs = od->bar + OFDMA_REG_CHAN(i);
 	spin_lock_init(&c->lock);
+	INIT_LIST_HEAD(&c->free);
 	tasklet_setup(&c->tasklet, ofdma_tasklet);
 	c->ring = dma_alloc_coherent(dev, OFDMA_RING_SLOTS * OFDMA_DESC_SIZE,
 				     &c->ring_dma, GFP_KERNEL);
 	c->cmpl = dma_alloc_coherent(dev, OFDMA_CMPL_SIZE, &c->cmpl_dma, GFP_KERNEL);
-	c->sw = kcalloc(OFDMA_RING_SLOTS, sizeof(*c->sw), GFP_KERNEL);
-	if (!c->ring || !c->cmpl || !c->sw)
+	/* one slot stays empty: a full ring would look empty to the device */
+	c->sw = kcalloc(OFDMA_RING_SLOTS - 1, sizeof(*c->sw), GFP_KERNEL);
+	c->seq_sw = kcalloc(OFDMA_RING_SLOTS, sizeof(*c->seq_sw), GFP_KERNEL);
+	if (!c->ring || !c->cmpl || !c->sw || !c->seq_sw)
 		return -ENOMEM;
-	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
+	for (k = 0; k < OFDMA_RING_SLOTS - 1; k++)
+		list_add_tail(&c->sw[k].node, &c->free);
+	ofdma_hw_stop(c);
 	c->irq = pci_irq_vector(od->pdev, i);
 	ret = request_irq(c->irq, ofdma_isr, 0, dev_name(dev), c);
 	if (ret)
 		return ret;
 	c->irq_ok = true;
-	spin_lock_bh(&c->lock);
+	spin_lock_irq(&c->lock);
 	ofdma_hw_start(c);
-	spin_unlock_bh(&c->lock);
+	spin_unlock_irq(&c->lock);
 	c->chan.device = &od->dma;
 	ofdma_cookie_init(&c->chan);
 	list_add_tail(&c->chan.device_node, &od->dma.channels);
@@ -625,7 +712,7 @@ err_chans:
 	ofdma_free_chans(od);
 	pci_free_irq_vectors(pdev);
 err_free:
-	kfree(od);
+	ofdma_free_sw(od);
 	return ret;
 }
 
@@ -640,13 +727,12 @@ static void ofdma_remove(struct pci_dev *pdev)
 	for (i = 0; i < od->nchan; i++) {
 		struct ofdma_chan *c = &od->chan[i];
 
-		spin_lock_bh(&c->lock);
+		spin_lock_irq(&c->lock);
 		ofdma_hw_stop(c);
 		ofdma_abort_all(c);
 		od->gone = true;
-		spin_unlock_bh(&c->lock);
+		spin_unlock_irq(&c->lock);
 	}
-	writel(OFDMA_CTRL_RESET, od->bar + OFDMA_REG_CTRL);
 	ofdma_free_chans(od);
 	pci_free_irq_vectors(pdev);
 	/* drops the last reference (ofdma_release) unless a client holds one */
