@@ -44,6 +44,7 @@ struct ofdma_sw_desc {
 	u64 dst;
 	u32 len;
 	u32 hw_flags;
+	enum dmaengine_tx_result result;	/* set when completed */
 };
 
 /* Descriptors ofdma_process or terminate failed: sequence numbers lo..hi. */
@@ -75,9 +76,11 @@ struct ofdma_chan {
 	/*
 	 * Descriptor sequence numbers: base maps to slot 0 since the last
 	 * enable; [completed, issued) are the device's, [issued, submitted)
-	 * wait for a doorbell.
+	 * wait for a doorbell, [cb_done, completed) for the tasklet to run
+	 * their callbacks.
 	 */
 	u64 base;
+	u64 cb_done;
 	u64 submitted;
 	u64 issued;
 	u64 completed;

@@ -7,9 +7,11 @@
  * Submission: prep takes a software descriptor from the channel's free list,
  * tx_submit assigns the cookie and writes the descriptor into the next ring
  * slot, so ring order is submission order; issue_pending rings the doorbell.
- * Completion runs in a tasklet (MSI-X) or in tx_status (polling): descriptors
- * are completed in order under the lock, which is dropped only to invoke a
- * callback. A halted channel has its outstanding descriptors failed (the
+ * Descriptors are completed in order under the lock, by the tasklet (MSI-X)
+ * or by tx_status (polling). Callbacks run in one place only, the tasklet:
+ * completed descriptors wait there for it, so device_synchronize knows what
+ * it waits for (a running tasklet), and a client's callback never runs in a
+ * thread that polls another cookie. A halted channel has its outstanding descriptors failed (the
  * failing one with READ/WRITE_FAILED, the rest ABORTED) and is then reset and
  * enabled again.
  *
@@ -254,18 +256,15 @@ static enum dmaengine_tx_result ofdma_err_result(u32 err)
 }
 
 /*
- * Completes what the device finished and recovers a halted channel. Pops one
- * descriptor at a time under the lock and runs its callback without it.
+ * Completes what the device finished and recovers a halted channel (lock
+ * held). Completed descriptors keep their callback for ofdma_tasklet, in
+ * [cb_done, completed), with their result.
  */
-static void ofdma_process(struct ofdma_chan *c)
+static void ofdma_reap(struct ofdma_chan *c)
 {
-	unsigned long irqf;
-
-	spin_lock_irqsave(&c->lock, irqf);
 	while (!c->od->gone && c->completed != c->submitted) {
 		enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
 		struct ofdma_sw_desc *sw;
-		struct ofdma_cb cb;
 		u64 hw_done;
 		u32 status;
 
@@ -299,16 +298,37 @@ static void ofdma_process(struct ofdma_chan *c)
 			break;
 		}
 		ofdma_cookie_complete(&sw->txd);
-		dma_descriptor_unmap(&sw->txd);
-		ofdma_cb_get(&sw->txd, &cb);
-		list_add(&sw->node, &c->free);
+		sw->result = result;
 		c->completed++;
 		if (c->halted && c->completed == c->submitted) {
 			ofdma_hw_start(c);
 			c->halted = false;
 			c->stats.recoveries++;
 		}
-		/* descriptors without a callback complete without dropping the lock */
+	}
+}
+
+/*
+ * Reaps, then hands completed descriptors back to their clients in order:
+ * unmap, free list, callback. The lock is dropped only around a callback,
+ * which may submit, terminate (dropping what is still queued here) or poll.
+ */
+static void ofdma_tasklet(struct tasklet_struct *t)
+{
+	struct ofdma_chan *c = from_tasklet(c, t, tasklet);
+	unsigned long irqf;
+
+	spin_lock_irqsave(&c->lock, irqf);
+	ofdma_reap(c);
+	while (c->cb_done != c->completed) {
+		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->cb_done)];
+		enum dmaengine_tx_result result = sw->result;
+		struct ofdma_cb cb;
+
+		ofdma_cb_get(&sw->txd, &cb);
+		dma_descriptor_unmap(&sw->txd);
+		list_add(&sw->node, &c->free);
+		c->cb_done++;
 		if (cb.callback || cb.callback_result) {
 			spin_unlock_irqrestore(&c->lock, irqf);
 			ofdma_cb_invoke(&cb, result);
@@ -316,13 +336,6 @@ static void ofdma_process(struct ofdma_chan *c)
 		}
 	}
 	spin_unlock_irqrestore(&c->lock, irqf);
-}
-
-static void ofdma_tasklet(struct tasklet_struct *t)
-{
-	struct ofdma_chan *c = from_tasklet(c, t, tasklet);
-
-	ofdma_process(c);
 }
 
 static irqreturn_t ofdma_isr(int irq, void *data)
@@ -351,6 +364,7 @@ static dma_cookie_t ofdma_tx_submit(struct dma_async_tx_descriptor *tx)
 		ofdma_mark_failed(c, c->submitted);
 		c->submitted++;
 		c->completed = c->submitted;
+		c->cb_done = c->submitted;
 		ofdma_cookie_complete(tx);
 		dma_descriptor_unmap(tx);
 		list_add(&sw->node, &c->free);
@@ -458,18 +472,36 @@ static enum dma_status ofdma_tx_status(struct dma_chan *chan, dma_cookie_t cooki
 				       struct dma_tx_state *txstate)
 {
 	struct ofdma_chan *c = to_ofdma_chan(chan);
+	unsigned long irqf;
 	enum dma_status ret;
+	bool deliver;
 
 	ret = ofdma_status_of(c, cookie, txstate);
 	if (ret != DMA_IN_PROGRESS)
 		return ret;
-	ofdma_process(c);
+	/* polling: reap here, leave callbacks and freeing to the tasklet */
+	spin_lock_irqsave(&c->lock, irqf);
+	ofdma_reap(c);
+	deliver = c->cb_done != c->completed;
+	spin_unlock_irqrestore(&c->lock, irqf);
+	if (deliver)
+		tasklet_schedule(&c->tasklet);
 	return ofdma_status_of(c, cookie, txstate);
 }
 
-/* Drops every outstanding descriptor without callbacks (lock held). */
+/*
+ * Drops every outstanding descriptor without callbacks (lock held): those
+ * the device had not finished are failed; those finished but still waiting
+ * for the tasklet lose their callback, as terminate_all requires.
+ */
 static void ofdma_abort_all(struct ofdma_chan *c)
 {
+	for (; c->cb_done != c->completed; c->cb_done++) {
+		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->cb_done)];
+
+		dma_descriptor_unmap(&sw->txd);
+		list_add(&sw->node, &c->free);
+	}
 	while (c->completed != c->submitted) {
 		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->completed)];
 
@@ -480,6 +512,7 @@ static void ofdma_abort_all(struct ofdma_chan *c)
 		c->completed++;
 		c->stats.aborted++;
 	}
+	c->cb_done = c->completed;
 	c->halted = false;
 }
 
@@ -501,11 +534,17 @@ static int ofdma_terminate_all(struct dma_chan *chan)
 	return 0;
 }
 
+/*
+ * Callbacks run only in the tasklet, and terminate_all dropped the ones it had
+ * not started: waiting for a running tasklet is waiting for every callback of
+ * a terminated descriptor. Not tasklet_kill(): a schedule from the interrupt
+ * racing with it would be lost, and a later completion with it.
+ */
 static void ofdma_synchronize(struct dma_chan *chan)
 {
 	struct ofdma_chan *c = to_ofdma_chan(chan);
 
-	tasklet_kill(&c->tasklet);
+	tasklet_unlock_wait(&c->tasklet);
 }
 
 static int ofdma_alloc_chan_resources(struct dma_chan *chan)
@@ -524,12 +563,9 @@ static int ofdma_alloc_chan_resources(struct dma_chan *chan)
 
 static void ofdma_free_chan_resources(struct dma_chan *chan)
 {
-	struct ofdma_chan *c = to_ofdma_chan(chan);
-
 	/* drop what the client left behind; the channel stays ready */
 	ofdma_terminate_all(chan);
-	if (!c->od->gone)
-		tasklet_kill(&c->tasklet);
+	ofdma_synchronize(chan);
 }
 
 /*
