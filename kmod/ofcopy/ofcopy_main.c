@@ -89,7 +89,6 @@ MODULE_PARM_DESC(timeout_ms, "wait this long for a batch, then re-copy it with t
 
 #define OFCOPY_MAX_BATCH	(512 * 1024)
 #define OFCOPY_MAX_PAGES	160	/* destination pages in one batch */
-#define OFCOPY_MAX_PIECES	1024	/* descriptors in one batch */
 #define OFCOPY_MAX_SRC		512	/* mapped source regions in one batch */
 #define OFCOPY_MAX_CHANS	16
 
@@ -140,43 +139,35 @@ static unsigned int ofcopy_nchans;
 static struct proto ofcopy_prots[2];	/* IPv4, IPv6 */
 static struct dentry *ofcopy_dbg;
 
-/* One piece: a descriptor (or a CPU copy) from skb offset to a pinned page. */
-struct ofcopy_piece {
-	struct sk_buff *skb;	/* the queued skb the bytes come from */
-	u32 skb_off;		/* offset in it */
-	u32 len;
-	u16 page;		/* index in pages[] */
-	u16 page_off;
-	dma_addr_t src;
-	dma_addr_t dst;
-	bool dma;		/* submitted to the engine */
-};
-
 struct ofcopy_map {
 	dma_addr_t addr;
 	u32 len;
 	bool single;		/* dma_map_single (skb head), else a page */
 };
 
+/*
+ * A batch: total bytes of queued payload from skb/off (ending at
+ * end_skb/end_off) for the pinned pages. Bytes [0, dma_bytes) are described
+ * to the engine in order; the CPU copies the rest, and all of it again if the
+ * engine fails, always after the pages are unmapped.
+ */
 struct ofcopy_batch {
 	struct page *pages[OFCOPY_MAX_PAGES];
 	struct ofcopy_map dst_map[OFCOPY_MAX_PAGES];
 	struct ofcopy_map src_map[OFCOPY_MAX_SRC];
-	struct ofcopy_piece pieces[OFCOPY_MAX_PIECES];
-	unsigned int npages, nsrc, npieces;
-	/* destination walk: bytes pinned per page, in order */
-	u16 page_first_off;
+	unsigned int npages, nsrc;
+	u16 page_first_off;	/* offset of the first byte in pages[0] */
 	bool failed;		/* the engine reported an error */
+	bool last_cb;		/* the last descriptor carries the callback */
 	struct completion done;
-	/* the batch: queued payload from skb/off, total bytes, ends at end_skb/end_off */
 	struct sk_buff *skb, *end_skb;
 	u32 off, end_off;
 	size_t total;
+	size_t dma_bytes;
 	struct dma_chan *chan;
 	struct device *dev;
 	unsigned int ndma;
 	dma_cookie_t last_cookie;
-	bool cpu_redo;		/* some bytes were not described or not copied */
 	bool terminated;	/* another batch's timeout dropped our descriptors */
 	u64 t_submit;
 };
@@ -196,13 +187,14 @@ static struct ofcopy_ctx *ofcopy_get_ctx(struct sock *sk)
 struct ofcopy_build {
 	struct ofcopy_batch *b;
 	struct device *dev;
+	struct dma_chan *chan;
 	/* destination cursor */
 	unsigned int di;	/* page index */
 	u32 doff;		/* offset in that page */
 	u32 dleft;		/* bytes left in that page */
 	u32 dst_total;		/* pinned bytes not yet assigned */
-	u32 placed;		/* bytes assigned to pieces */
-	int err;
+	u32 placed;		/* bytes submitted to the engine */
+	bool stop;		/* the rest is for the CPU */
 };
 
 /* Next destination page: bytes pinned in page di (pages are contiguous user memory). */
@@ -213,74 +205,93 @@ static void ofcopy_dst_next(struct ofcopy_build *bl)
 	bl->dleft = min_t(u32, PAGE_SIZE, bl->dst_total);
 }
 
+static void ofcopy_dma_done(void *param, const struct dmaengine_result *res);
+
+/* One descriptor; the last of the batch reports on all of it (in-order channel). */
+static bool ofcopy_submit_piece(struct ofcopy_build *bl, dma_addr_t dst, dma_addr_t src,
+				u32 len)
+{
+	struct ofcopy_batch *b = bl->b;
+	bool last = bl->placed + len == b->total;
+	struct dma_async_tx_descriptor *tx;
+	dma_cookie_t cookie;
+
+	tx = dmaengine_prep_dma_memcpy(bl->chan, dst, src, len,
+				       DMA_CTRL_ACK | (last ? DMA_PREP_INTERRUPT : 0));
+	if (!tx) {
+		ofcopy_add(OFCOPY_FB_PREP, 1);
+		return false;
+	}
+	if (last) {
+		tx->callback_result = ofcopy_dma_done;
+		tx->callback_param = b;
+	}
+	cookie = dmaengine_submit(tx);
+	if (dma_submit_error(cookie)) {
+		ofcopy_add(OFCOPY_FB_PREP, 1);
+		return false;
+	}
+	b->last_cookie = cookie;
+	b->last_cb = last;
+	b->ndma++;
+	return true;
+}
+
 /*
  * A contiguous source region (kernel virtual address or a frag page at an
- * offset) of len bytes at offset skb_off of the queued skb: map it, cut it at
- * destination page boundaries into pieces.
+ * offset) of len bytes: map it, cut it at destination page boundaries and
+ * submit the pieces. At the first failure the batch stops using the engine.
  */
-static void ofcopy_add_region(struct ofcopy_build *bl, struct sk_buff *skb,
-			      u32 skb_off, const void *vaddr, const skb_frag_t *frag,
-			      u32 frag_off, u32 len)
+static void ofcopy_add_region(struct ofcopy_build *bl, const void *vaddr,
+			      const skb_frag_t *frag, u32 frag_off, u32 len)
 {
 	struct ofcopy_batch *b = bl->b;
 	dma_addr_t src;
 	u32 done = 0;
 
-	if (bl->err || !len)
+	if (bl->stop || !len)
 		return;
-	if (b->nsrc >= OFCOPY_MAX_SRC) {
-		bl->err = -ENOSPC;
-		return;
-	}
+	if (b->nsrc >= OFCOPY_MAX_SRC)
+		goto no_map;
 	if (vaddr)
 		src = dma_map_single(bl->dev, (void *)vaddr, len, DMA_TO_DEVICE);
 	else
 		src = skb_frag_dma_map(bl->dev, frag, frag_off, len, DMA_TO_DEVICE);
-	if (dma_mapping_error(bl->dev, src)) {
-		bl->err = -EIO;
-		return;
-	}
+	if (dma_mapping_error(bl->dev, src))
+		goto no_map;
 	b->src_map[b->nsrc].addr = src;
 	b->src_map[b->nsrc].len = len;
 	b->src_map[b->nsrc].single = !!vaddr;
 	b->nsrc++;
 
 	while (done < len) {
-		struct ofcopy_piece *p;
 		u32 l;
 
 		if (!bl->dleft) {
-			if (!bl->dst_total) {
-				bl->err = -ENOSPC;
-				return;
-			}
+			if (!bl->dst_total)
+				goto no_map;
 			ofcopy_dst_next(bl);
 		}
-		if (b->npieces >= OFCOPY_MAX_PIECES) {
-			bl->err = -ENOSPC;
+		l = min(len - done, bl->dleft);
+		if (!ofcopy_submit_piece(bl, b->dst_map[bl->di].addr + bl->doff,
+					 src + done, l)) {
+			bl->stop = true;
 			return;
 		}
-		l = min(len - done, bl->dleft);
-		p = &b->pieces[b->npieces++];
-		p->skb = skb;
-		p->skb_off = skb_off + done;
-		p->len = l;
-		p->page = bl->di;
-		p->page_off = (bl->di ? 0 : b->page_first_off) + bl->doff;
-		p->src = src + done;
-		p->dst = b->dst_map[bl->di].addr + bl->doff;
-		p->dma = false;
 		done += l;
 		bl->doff += l;
 		bl->dleft -= l;
 		bl->dst_total -= l;
 		bl->placed += l;
 	}
+	return;
+no_map:
+	ofcopy_add(OFCOPY_FB_MAP, 1);
+	bl->stop = true;
 }
 
 /* Walks [off, off + len) of skb (head, frags, frag_list). */
-static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 top_base,
-			    struct sk_buff *skb, u32 off, u32 len)
+static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *skb, u32 off, u32 len)
 {
 	u32 start = skb_headlen(skb), end;
 	struct sk_buff *it;
@@ -289,7 +300,7 @@ static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 to
 	if (off < start) {
 		u32 l = min(start - off, len);
 
-		ofcopy_add_region(bl, top, top_base + off, skb->data + off, NULL, 0, l);
+		ofcopy_add_region(bl, skb->data + off, NULL, 0, l);
 		off += l;
 		len -= l;
 	}
@@ -300,7 +311,7 @@ static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 to
 		if (off < end) {
 			u32 l = min(end - off, len);
 
-			ofcopy_add_region(bl, top, top_base + off, NULL, frag, off - start, l);
+			ofcopy_add_region(bl, NULL, frag, off - start, l);
 			off += l;
 			len -= l;
 		}
@@ -313,7 +324,7 @@ static void ofcopy_walk_skb(struct ofcopy_build *bl, struct sk_buff *top, u32 to
 		if (off < end) {
 			u32 l = min(end - off, len);
 
-			ofcopy_walk_skb(bl, top, top_base + start, it, off - start, l);
+			ofcopy_walk_skb(bl, it, off - start, l);
 			off += l;
 			len -= l;
 		}
@@ -344,14 +355,33 @@ static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
 	complete(&b->done);
 }
 
-/* CPU copy of one piece into its pinned page. */
-static int ofcopy_cpu_piece(struct ofcopy_batch *b, struct ofcopy_piece *p)
+/*
+ * The CPU copies bytes [from, total) of the batch from the still-queued skbs
+ * into the pinned pages. The pages must be unmapped by then: unmapping a
+ * DMA_FROM_DEVICE mapping may copy a bounce buffer (swiotlb) over them.
+ */
+static void ofcopy_cpu_copy(struct ofcopy_batch *b, size_t from)
 {
-	void *to = kmap_local_page(b->pages[p->page]);
-	int ret = skb_copy_bits(p->skb, p->skb_off, to + p->page_off, p->len);
+	size_t pos = 0;		/* batch offset of s at o */
+	struct sk_buff *s;
 
-	kunmap_local(to);
-	return ret;
+	for (s = b->skb; pos < b->total; s = s->next) {
+		u32 o = s == b->skb ? b->off : 0;
+		size_t l = min_t(size_t, s->len - o, b->total - pos);
+		size_t k = from > pos ? from - pos : 0;
+
+		while (k < l) {
+			size_t at = b->page_first_off + pos + k;
+			u32 po = at % PAGE_SIZE;
+			u32 c = min_t(size_t, PAGE_SIZE - po, l - k);
+			void *to = kmap_local_page(b->pages[at / PAGE_SIZE]);
+
+			skb_copy_bits(s, o + k, to + po, c);
+			kunmap_local(to);
+			k += c;
+		}
+		pos += l;
+	}
 }
 
 static void ofcopy_unmap(struct ofcopy_batch *b, struct device *dev)
@@ -473,7 +503,6 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	size_t avail = 0, total, cap, left;
 	struct dma_chan *chan;
 	struct device *dev;
-	unsigned int i;
 	ssize_t pinned;
 	struct sk_buff *s;
 	u32 o;
@@ -544,8 +573,10 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	b->chan = chan;
 	b->dev = dev;
 	b->ndma = 0;
+	b->dma_bytes = 0;
+	b->nsrc = 0;
+	b->last_cb = false;
 	b->terminated = false;
-	b->cpu_redo = false;
 	/* where it ends, for the next batch */
 	left = total;
 	s = skb;
@@ -564,69 +595,30 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	b->end_off = o;
 
 	t0 = ktime_get_ns();
-	b->npieces = 0;
-	b->nsrc = 0;
+	init_completion(&b->done);
+	WRITE_ONCE(b->failed, false);
 	if (ofcopy_map_dst(b, dev, total)) {
-		bl.err = -EIO;
+		/* the CPU copies it all in ofcopy_finish() */
+		ofcopy_add(OFCOPY_FB_MAP, 1);
 	} else {
 		left = total;
+		bl.chan = chan;
 		bl.di = 0;
 		bl.doff = 0;
 		bl.dst_total = total;
 		bl.dleft = min_t(u32, PAGE_SIZE - b->page_first_off, total);
-		for (s = skb; left && !bl.err; s = s->next) {
+		for (s = skb; left && !bl.stop; s = s->next) {
 			u32 l;
 
 			o = s == skb ? off : 0;
 			l = min_t(size_t, s->len - o, left);
-			ofcopy_walk_skb(&bl, s, 0, s, o, l);
+			ofcopy_walk_skb(&bl, s, o, l);
 			left -= l;
 		}
+		b->dma_bytes = bl.placed;
+		if (b->ndma)
+			dma_async_issue_pending(chan);
 	}
-	if (bl.err || bl.placed != total) {
-		/* Could not describe it all: the CPU copies it in ofcopy_finish(). */
-		ofcopy_add(OFCOPY_FB_MAP, 1);
-		b->cpu_redo = true;
-		*res = OFCOPY_STAGED;
-		return total;
-	}
-
-	init_completion(&b->done);
-	WRITE_ONCE(b->failed, false);
-	for (i = 0; i < b->npieces; i++) {
-		struct ofcopy_piece *p = &b->pieces[i];
-		bool last = i + 1 == b->npieces;
-		struct dma_async_tx_descriptor *tx;
-		dma_cookie_t cookie;
-
-		/*
-		 * One channel completes in order, and an error aborts what
-		 * follows: a callback and an interrupt on the last descriptor
-		 * report on the whole batch.
-		 */
-		tx = dmaengine_prep_dma_memcpy(chan, p->dst, p->src, p->len,
-					       DMA_CTRL_ACK | (last ? DMA_PREP_INTERRUPT : 0));
-		if (!tx) {
-			ofcopy_add(OFCOPY_FB_PREP, 1);
-			if (ofcopy_cpu_piece(b, p))
-				b->cpu_redo = true;
-			continue;
-		}
-		if (last) {
-			tx->callback_result = ofcopy_dma_done;
-			tx->callback_param = b;
-		}
-		cookie = dmaengine_submit(tx);
-		if (dma_submit_error(cookie)) {
-			if (ofcopy_cpu_piece(b, p))
-				b->cpu_redo = true;
-			continue;
-		}
-		b->last_cookie = cookie;
-		p->dma = true;
-		b->ndma++;
-	}
-	dma_async_issue_pending(chan);
 	b->t_submit = ktime_get_ns();
 	ofcopy_add(OFCOPY_MAP_NS, b->t_submit - t0);
 	ofcopy_add(OFCOPY_DESCS, b->ndma);
@@ -635,26 +627,24 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 }
 
 /*
- * Waits for a staged batch, re-copies it with the CPU if anything failed,
- * unmaps, unpins and consumes it. next: a batch staged after it (a timeout
- * here terminates the channel, which also drops next's descriptors).
- * Returns the bytes consumed.
+ * Waits for a staged batch, unmaps it, lets the CPU copy what the engine did
+ * not (everything if anything failed), unpins and consumes it. next: a batch
+ * staged after it (a timeout here terminates the channel, which also drops
+ * next's descriptors). Returns the bytes consumed.
  */
 static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_batch *next)
 {
-	bool timed_out = false, failed = b->cpu_redo || b->terminated;
-	size_t total = b->total;
-	struct sk_buff *s;
-	unsigned int i;
+	bool timed_out = false, failed = b->terminated;
+	size_t total = b->total, from;
 	u64 t1 = ktime_get_ns();
 
 	if (b->ndma && !b->terminated) {
-		if (b->pieces[b->npieces - 1].dma) {
+		if (b->last_cb) {
 			if (!wait_for_completion_timeout(&b->done,
 							 msecs_to_jiffies(timeout_ms)))
 				timed_out = true;
 		} else {
-			/* the last piece went to the CPU: poll the last descriptor */
+			/* the engine stopped short of the end: poll its last descriptor */
 			unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
 			enum dma_status st;
 
@@ -682,40 +672,12 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_
 		}
 	}
 	ofcopy_unmap(b, b->dev);
-	if (failed) {
-		/*
-		 * The skbs are still queued and the pages still pinned: the CPU
-		 * copies the whole batch again, skb by skb, page by page.
-		 */
-		size_t left = total, done = 0;
-
-		for (s = b->skb; left; s = s->next) {
-			u32 o = s == b->skb ? b->off : 0;
-			u32 l = min_t(size_t, s->len - o, left);
-			size_t k = 0;
-
-			while (k < l) {
-				size_t pos = b->page_first_off + done;
-				u32 po = pos % PAGE_SIZE;
-				u32 c = min_t(size_t, PAGE_SIZE - po, l - k);
-				void *to = kmap_local_page(b->pages[pos / PAGE_SIZE]);
-
-				skb_copy_bits(s, o + k, to + po, c);
-				kunmap_local(to);
-				k += c;
-				done += c;
-			}
-			left -= l;
-		}
-		ofcopy_add(OFCOPY_BYTES_CPU, total);
-	} else {
-		u64 by_dma = 0;
-
-		for (i = 0; i < b->npieces; i++)
-			if (b->pieces[i].dma)
-				by_dma += b->pieces[i].len;
-		ofcopy_add(OFCOPY_BYTES_DMA, by_dma);
-		ofcopy_add(OFCOPY_BYTES_CPU, total - by_dma);
+	/* The skbs are still queued and the pages still pinned. */
+	from = failed ? 0 : b->dma_bytes;
+	ofcopy_cpu_copy(b, from);
+	ofcopy_add(OFCOPY_BYTES_CPU, total - from);
+	if (from) {
+		ofcopy_add(OFCOPY_BYTES_DMA, from);
 		ofcopy_add(OFCOPY_BATCHES, 1);
 	}
 	ofcopy_unpin(b);

@@ -100,6 +100,7 @@ struct ofdma_chan {
 	u64 evict_hi;
 	struct ofdma_chan_stats stats;
 	atomic_t poison;	/* fault injection: spoil the next N client descriptors */
+	atomic_t refuse;	/* fault injection: refuse the next N client preps */
 };
 
 struct ofdma_dev {

@@ -5,7 +5,8 @@
  *   inject  write "CHAN KIND" (KIND: src dst len flags overlap): submit one
  *           descriptor the device must refuse, wait for it; read: the outcome.
  *           "CHAN next": the next descriptor a client (dmatest, ofcopy...)
- *           submits on CHAN gets a bad source address
+ *           submits on CHAN gets a bad source address; "CHAN full": the
+ *           next prep of a client on CHAN fails as if the ring were full
  *   bench   write "CHAN KIB ROUNDS": copy a KIB KiB buffer ROUNDS times with the
  *           engine and with memcpy(), verify; read: the numbers
  *   pollcheck  write "CHAN PATTERN" (PATTERN: up to OFDMA_POLL_MAX letters g
@@ -160,11 +161,13 @@ static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
 	if (ofdma_parse_chan(od, buf, &ch, kind, NULL, NULL))
 		return -EINVAL;
 	c = &od->chan[ch];
-	if (!strcmp(kind, "next")) {
-		atomic_inc(&c->poison);
+	if (!strcmp(kind, "next") || !strcmp(kind, "full")) {
+		atomic_t *armed = kind[0] == 'n' ? &c->poison : &c->refuse;
+
+		atomic_inc(armed);
 		mutex_lock(&od->dbg_lock);
 		snprintf(od->inject_result, sizeof(od->inject_result),
-			 "chan %u kind next armed %d\n", ch, atomic_read(&c->poison));
+			 "chan %u kind %s armed %d\n", ch, kind, atomic_read(armed));
 		mutex_unlock(&od->dbg_lock);
 		return count;
 	}

@@ -430,6 +430,9 @@ ofdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 		hw_flags |= OFDMA_DF_INTR;
 	if (flags & DMA_PREP_FENCE)
 		hw_flags |= OFDMA_DF_FENCE;
+	/* debugfs "inject CHAN full": refused as when no descriptor is free */
+	if (unlikely(atomic_read(&c->refuse)) && atomic_dec_if_positive(&c->refuse) >= 0)
+		return NULL;
 	/* debugfs "inject CHAN next": this client descriptor will fail */
 	if (unlikely(atomic_read(&c->poison)) && atomic_dec_if_positive(&c->poison) >= 0)
 		src = OFDMA_NO_MEMORY;

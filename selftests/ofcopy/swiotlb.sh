@@ -1,0 +1,67 @@
+#!/bin/bash
+# ofcopy when every DMA mapping bounces (swiotlb=force): unmapping a
+# destination page copies its bounce buffer over the page, so the CPU may only
+# write a page the engine maps once it is unmapped. 256 MiB (OFNIC_OFCOPY_MB
+# caps it) go through the engine; then through the CPU tail of batches whose
+# descriptors the engine refuses ("inject CHAN full"); then through whole-batch
+# CPU re-copies after DMA errors ("inject CHAN next"). The sha256 must match
+# each time. Needs the kernel command line swiotlb=force:
+#   OFNIC_KERNEL_ARGS=swiotlb=force selftests/run ofcopy/swiotlb.sh
+cd "$(dirname "$0")/../.." || exit 1
+source selftests/ofcopy/lib.sh
+
+grep -qw 'swiotlb=force' /proc/cmdline ||
+	skip_all "needs swiotlb=force: OFNIC_KERNEL_ARGS=swiotlb=force selftests/run ofcopy/swiotlb.sh"
+ktap_header 8
+ofcopy_setup
+mb=$((OFCOPY_MB < 256 ? OFCOPY_MB : 256))
+chans=$(sed 's/^dma[0-9]*chan//' "$OFCOPY_DBG/channels" | tr '\n' ' ')
+
+# xfer_ok PORT: mb MiB through an ofcopy socket, sha256 equal on both ends.
+xfer_ok() {
+	ofcopy_xfer_run "$1" "$mb" --ulp &&
+		[ "$(xfer_field sha256)" = "$XFER_TX" ] &&
+		[ "$(xfer_field bytes)" = $((mb << 20)) ]
+}
+
+# inject_loop KIND: arm KIND on every ofcopy channel, 20 times a second.
+inject_loop() {
+	local c i
+	sleep 1
+	for ((i = 0; i < 600; i++)); do
+		for c in $chans; do
+			echo "$c $1" >"$(ofdma_dbg inject)" 2>/dev/null
+		done
+		sleep 0.05
+	done
+}
+
+d0=$(ofcopy_stat bytes_dma)
+check "$mb MiB through the engine, bounced: sha256 equal" xfer_ok 5420
+check "the engine copied most of it" \
+	test $((($(ofcopy_stat bytes_dma) - d0) * 2)) -gt $((mb << 20))
+
+f0=$(ofcopy_stat fallback_ring_full)
+inject_loop full &
+inj=$!
+check "$mb MiB with descriptors refused: sha256 equal" xfer_ok 5421
+kill $inj 2>/dev/null
+wait $inj 2>/dev/null
+log "fallback_ring_full: $(($(ofcopy_stat fallback_ring_full) - f0))"
+check "batches ended with a CPU tail (fallback_ring_full grew)" \
+	test "$(ofcopy_stat fallback_ring_full)" -gt "$f0"
+
+e0=$(ofcopy_stat fallback_dma_error)
+inject_loop next &
+inj=$!
+check "$mb MiB with DMA errors: sha256 equal" xfer_ok 5422
+kill $inj 2>/dev/null
+wait $inj 2>/dev/null
+log "fallback_dma_error: $(($(ofcopy_stat fallback_dma_error) - e0))"
+check "batches were re-copied by the CPU (fallback_dma_error grew)" \
+	test "$(ofcopy_stat fallback_dma_error)" -gt "$e0"
+grep -E 'fallback|bytes' "$OFCOPY_DBG/stats" | sed 's/^/# /'
+ofcopy_teardown
+check "swiotlb was in use" sh -c 'dmesg | grep -qi "software IO TLB"'
+check "no kernel warnings" dmesg_clean
+ktap_finish
