@@ -38,6 +38,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
@@ -146,6 +147,18 @@ struct ofcopy_map {
 };
 
 /*
+ * What the callback of a batch's last descriptor reports to the waiter. One
+ * per staged batch, refcounted: the waiter's reference, and the callback's
+ * while it may run. A batch that timed out terminates the channel and leaves
+ * its object behind, so nothing a callback does can reach a later batch.
+ */
+struct ofcopy_wait {
+	refcount_t ref;
+	struct completion done;
+	bool failed;		/* the engine reported an error */
+};
+
+/*
  * A batch: total bytes of queued payload from skb/off (ending at
  * end_skb/end_off) for the pinned pages. Bytes [0, dma_bytes) are described
  * to the engine in order; the CPU copies the rest, and all of it again if the
@@ -157,9 +170,8 @@ struct ofcopy_batch {
 	struct ofcopy_map src_map[OFCOPY_MAX_SRC];
 	unsigned int npages, nsrc;
 	u16 page_first_off;	/* offset of the first byte in pages[0] */
-	bool failed;		/* the engine reported an error */
-	bool last_cb;		/* the last descriptor carries the callback */
-	struct completion done;
+	bool last_cb;		/* the last descriptor carries w's callback */
+	struct ofcopy_wait *w;
 	struct sk_buff *skb, *end_skb;
 	u32 off, end_off;
 	size_t total;
@@ -224,10 +236,13 @@ static bool ofcopy_submit_piece(struct ofcopy_build *bl, dma_addr_t dst, dma_add
 	}
 	if (last) {
 		tx->callback_result = ofcopy_dma_done;
-		tx->callback_param = b;
+		tx->callback_param = b->w;
+		refcount_inc(&b->w->ref);
 	}
 	cookie = dmaengine_submit(tx);
 	if (dma_submit_error(cookie)) {
+		if (last)
+			refcount_dec(&b->w->ref);
 		ofcopy_add(OFCOPY_FB_PREP, 1);
 		return false;
 	}
@@ -345,14 +360,21 @@ static void ofcopy_consume(struct sock *sk, size_t len)
 
 /* ---- DMA --------------------------------------------------------------------------- */
 
+static void ofcopy_wait_put(struct ofcopy_wait *w)
+{
+	if (refcount_dec_and_test(&w->ref))
+		kfree(w);
+}
+
 static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
 {
-	struct ofcopy_batch *b = param;
+	struct ofcopy_wait *w = param;
 
 	/* The last descriptor of the batch: in-order completion covers the rest. */
 	if (res && res->result != DMA_TRANS_NOERROR)
-		WRITE_ONCE(b->failed, true);
-	complete(&b->done);
+		WRITE_ONCE(w->failed, true);
+	complete(&w->done);
+	ofcopy_wait_put(w);
 }
 
 /*
@@ -396,10 +418,12 @@ static void ofcopy_unmap(struct ofcopy_batch *b, struct device *dev)
 			dma_unmap_page(dev, b->src_map[i].addr, b->src_map[i].len,
 				       DMA_TO_DEVICE);
 	}
-	for (i = 0; i < b->npages; i++)
+	for (i = 0; i < b->npages; i++) {
 		if (b->dst_map[i].len)
 			dma_unmap_page(dev, b->dst_map[i].addr, b->dst_map[i].len,
 				       DMA_FROM_DEVICE);
+		b->dst_map[i].len = 0;
+	}
 	b->nsrc = 0;
 }
 
@@ -595,9 +619,13 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	b->end_off = o;
 
 	t0 = ktime_get_ns();
-	init_completion(&b->done);
-	WRITE_ONCE(b->failed, false);
-	if (ofcopy_map_dst(b, dev, total)) {
+	b->w = kmalloc(sizeof(*b->w), GFP_KERNEL);
+	if (b->w) {
+		refcount_set(&b->w->ref, 1);
+		init_completion(&b->w->done);
+		b->w->failed = false;
+	}
+	if (!b->w || ofcopy_map_dst(b, dev, total)) {
 		/* the CPU copies it all in ofcopy_finish() */
 		ofcopy_add(OFCOPY_FB_MAP, 1);
 	} else {
@@ -640,7 +668,7 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_
 
 	if (b->ndma && !b->terminated) {
 		if (b->last_cb) {
-			if (!wait_for_completion_timeout(&b->done,
+			if (!wait_for_completion_timeout(&b->w->done,
 							 msecs_to_jiffies(timeout_ms)))
 				timed_out = true;
 		} else {
@@ -655,7 +683,7 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_
 			if (st == DMA_IN_PROGRESS)
 				timed_out = true;
 			else if (st != DMA_COMPLETE)
-				WRITE_ONCE(b->failed, true);
+				WRITE_ONCE(b->w->failed, true);
 		}
 		if (timed_out) {
 			/* Nothing may stay in flight into pages we unpin. */
@@ -666,11 +694,20 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_
 			failed = true;
 		}
 		ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
-		if (READ_ONCE(b->failed) && !failed) {
+		if (READ_ONCE(b->w->failed) && !failed) {
 			ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
 			failed = true;
 		}
 	}
+	/*
+	 * After a terminate_sync no callback of ours runs any more: one that
+	 * has not run never will, and its reference is ours to drop.
+	 */
+	if ((timed_out || b->terminated) && b->last_cb && !completion_done(&b->w->done))
+		refcount_dec(&b->w->ref);
+	if (b->w)
+		ofcopy_wait_put(b->w);
+	b->w = NULL;
 	ofcopy_unmap(b, b->dev);
 	/* The skbs are still queued and the pages still pinned. */
 	from = failed ? 0 : b->dma_bytes;
