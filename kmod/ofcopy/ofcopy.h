@@ -44,6 +44,12 @@ void ofcopy_read_stats(u64 *vals);
 
 /* Largest copybreak (the ofcopy family's policy and the module parameter). */
 #define OFCOPY_COPYBREAK_MAX	(16u << 20)
+/*
+ * Bounds of timeout_ms, the longest a reader waits for the engine with the
+ * socket locked before it resets the channel (policy and module parameter).
+ */
+#define OFCOPY_TIMEOUT_MIN_MS	1
+#define OFCOPY_TIMEOUT_MAX_MS	10000
 
 /*
  * The configuration, read locklessly by recvmsg (READ_ONCE) and written with
@@ -51,6 +57,7 @@ void ofcopy_read_stats(u64 *vals);
  */
 extern bool ofcopy_enabled;
 extern unsigned int ofcopy_copybreak;
+extern unsigned int ofcopy_timeout_ms;
 /* DMA channels held (fixed between module init and exit). */
 unsigned int ofcopy_channels(void);
 

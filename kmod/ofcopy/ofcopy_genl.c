@@ -3,8 +3,9 @@
  * The ofcopy generic netlink family (include/uapi/ofcopy.yaml,
  * docs/netlink.md): config-get returns the configuration and every counter,
  * config-set (CAP_NET_ADMIN) switches the offload on or off and sets the
- * copybreak. The policy checks both values before anything is written, so a
- * request with one bad value changes nothing.
+ * copybreak and the timeout. The policy checks every value before anything is
+ * written, so a request with one bad value changes nothing (the extack names
+ * it).
  */
 #include <linux/mutex.h>
 #include <net/genetlink.h>
@@ -27,9 +28,17 @@ static const struct netlink_range_validation ofcopy_copybreak_range = {
 	.max = OFCOPY_COPYBREAK_MAX,
 };
 
-static const struct nla_policy ofcopy_config_set_policy[OFCOPY_A_CONFIG_COPYBREAK + 1] = {
+static const struct netlink_range_validation ofcopy_timeout_range = {
+	.min = OFCOPY_TIMEOUT_MIN_MS,
+	.max = OFCOPY_TIMEOUT_MAX_MS,
+};
+
+static const struct nla_policy ofcopy_config_set_policy[OFCOPY_A_CONFIG_TIMEOUT_MS + 1] = {
 	[OFCOPY_A_CONFIG_ENABLED] = NLA_POLICY_MAX(NLA_U32, 1),
 	[OFCOPY_A_CONFIG_COPYBREAK] = NLA_POLICY_FULL_RANGE(NLA_U32, &ofcopy_copybreak_range),
+	[OFCOPY_A_CONFIG_CHANNELS] = { .type = NLA_REJECT },
+	[OFCOPY_A_CONFIG_STATS] = { .type = NLA_REJECT },
+	[OFCOPY_A_CONFIG_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &ofcopy_timeout_range),
 };
 
 static int ofcopy_put_stats(struct sk_buff *skb)
@@ -66,7 +75,8 @@ static int ofcopy_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info
 	if (nla_put_u32(rsp, OFCOPY_A_CONFIG_ENABLED, READ_ONCE(ofcopy_enabled)) ||
 	    nla_put_u32(rsp, OFCOPY_A_CONFIG_COPYBREAK, READ_ONCE(ofcopy_copybreak)) ||
 	    nla_put_u32(rsp, OFCOPY_A_CONFIG_CHANNELS, ofcopy_channels()) ||
-	    ofcopy_put_stats(rsp))
+	    ofcopy_put_stats(rsp) ||
+	    nla_put_u32(rsp, OFCOPY_A_CONFIG_TIMEOUT_MS, READ_ONCE(ofcopy_timeout_ms)))
 		goto err;
 	genlmsg_end(rsp, hdr);
 	return genlmsg_reply(rsp, info);
@@ -79,15 +89,18 @@ static int ofcopy_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info
 {
 	struct nlattr *enabled = info->attrs[OFCOPY_A_CONFIG_ENABLED];
 	struct nlattr *copybreak = info->attrs[OFCOPY_A_CONFIG_COPYBREAK];
+	struct nlattr *timeout = info->attrs[OFCOPY_A_CONFIG_TIMEOUT_MS];
 
-	if (!enabled && !copybreak) {
-		GENL_SET_ERR_MSG(info, "nothing to set: give enabled or copybreak");
+	if (!enabled && !copybreak && !timeout) {
+		GENL_SET_ERR_MSG(info, "nothing to set: give enabled, copybreak or timeout-ms");
 		return -EINVAL;
 	}
-	/* The policy checked both: apply both. */
+	/* The policy checked them all: apply them all. */
 	mutex_lock(&ofcopy_genl_lock);
 	if (copybreak)
 		WRITE_ONCE(ofcopy_copybreak, nla_get_u32(copybreak));
+	if (timeout)
+		WRITE_ONCE(ofcopy_timeout_ms, nla_get_u32(timeout));
 	if (enabled)
 		WRITE_ONCE(ofcopy_enabled, !!nla_get_u32(enabled));
 	mutex_unlock(&ofcopy_genl_lock);
@@ -104,7 +117,7 @@ static const struct genl_split_ops ofcopy_nl_ops[] = {
 		.cmd		= OFCOPY_CMD_CONFIG_SET,
 		.doit		= ofcopy_nl_config_set_doit,
 		.policy		= ofcopy_config_set_policy,
-		.maxattr	= OFCOPY_A_CONFIG_COPYBREAK,
+		.maxattr	= OFCOPY_A_CONFIG_TIMEOUT_MS,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };

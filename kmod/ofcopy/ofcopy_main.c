@@ -39,6 +39,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
@@ -84,9 +85,30 @@ static unsigned int batch_kb = 256;
 module_param(batch_kb, uint, 0644);
 MODULE_PARM_DESC(batch_kb, "most KiB copied per DMA batch (default 256, at most 512)");
 
-static unsigned int timeout_ms = 2000;
-module_param(timeout_ms, uint, 0644);
-MODULE_PARM_DESC(timeout_ms, "wait this long for a batch, then re-copy it with the CPU (default 2000)");
+unsigned int ofcopy_timeout_ms = 2000;
+
+/* timeout_ms=N: the same bounds as the netlink family's policy. */
+static int ofcopy_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < OFCOPY_TIMEOUT_MIN_MS || v > OFCOPY_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	WRITE_ONCE(ofcopy_timeout_ms, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ofcopy_timeout_ops = {
+	.set = ofcopy_timeout_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(timeout_ms, &ofcopy_timeout_ops, &ofcopy_timeout_ms, 0644);
+MODULE_PARM_DESC(timeout_ms, "wait this long for a batch, then re-copy it with the CPU (default 2000, 1 to 10000; also the ofcopy netlink family's timeout-ms)");
 
 #define OFCOPY_MAX_BATCH	(512 * 1024)
 #define OFCOPY_MAX_PAGES	160	/* destination pages in one batch */
@@ -135,7 +157,23 @@ void ofcopy_read_stats(u64 *vals)
 		vals[i] = atomic64_read(&ofcopy_ctr[i]);
 }
 
-static struct dma_chan *ofcopy_chans[OFCOPY_MAX_CHANS];
+/*
+ * A DMA channel ofcopy holds. Batches are submitted under reset_sem held for
+ * reading; a batch that times out, or whose reader is killed, terminates the
+ * channel under it held for writing. So every batch on the channel was
+ * submitted wholly before or wholly after a terminate, and those before are
+ * on waits: the terminate wakes each to re-copy with the CPU at once, rather
+ * than let it wait out its own timeout and terminate the channel again.
+ */
+struct ofcopy_chan {
+	struct dma_chan *chan;
+	struct device *dev;		/* what batches map with */
+	struct rw_semaphore reset_sem;
+	spinlock_t lock;		/* waits, and the flags of each wait */
+	struct list_head waits;
+};
+
+static struct ofcopy_chan *ofcopy_chans[OFCOPY_MAX_CHANS];
 static unsigned int ofcopy_nchans;
 static struct proto ofcopy_prots[2];	/* IPv4, IPv6 */
 static struct dentry *ofcopy_dbg;
@@ -155,7 +193,13 @@ struct ofcopy_map {
 struct ofcopy_wait {
 	refcount_t ref;
 	struct completion done;
+	struct ofcopy_chan *ch;
+	struct list_head node;	/* on ch->waits until the batch is finished */
+	/* under ch->lock: */
+	bool has_cb;		/* the batch's last descriptor has the callback */
+	bool cb_pending;	/* ... which holds a reference and has not run */
 	bool failed;		/* the engine reported an error */
+	bool reset;		/* a terminate dropped the batch's descriptors */
 };
 
 /*
@@ -172,21 +216,20 @@ struct ofcopy_batch {
 	u16 page_first_off;	/* offset of the first byte in pages[0] */
 	bool last_cb;		/* the last descriptor carries w's callback */
 	struct ofcopy_wait *w;
+	struct ofcopy_chan *ch;
 	struct sk_buff *skb, *end_skb;
 	u32 off, end_off;
 	size_t total;
 	size_t dma_bytes;
-	struct dma_chan *chan;
-	struct device *dev;
 	unsigned int ndma;
 	dma_cookie_t last_cookie;
-	bool terminated;	/* another batch's timeout dropped our descriptors */
 	u64 t_submit;
 };
 
 struct ofcopy_ctx {
 	struct proto *sk_proto;	/* what recvmsg falls back to */
-	struct ofcopy_batch *b[2];	/* one in flight while the next is built */
+	/* two, one in flight while the next is built; from the first DMA read */
+	struct ofcopy_batch *b;
 };
 
 static struct ofcopy_ctx *ofcopy_get_ctx(struct sock *sk)
@@ -238,11 +281,16 @@ static bool ofcopy_submit_piece(struct ofcopy_build *bl, dma_addr_t dst, dma_add
 		tx->callback_result = ofcopy_dma_done;
 		tx->callback_param = b->w;
 		refcount_inc(&b->w->ref);
+		b->w->has_cb = true;
+		b->w->cb_pending = true;
 	}
 	cookie = dmaengine_submit(tx);
 	if (dma_submit_error(cookie)) {
-		if (last)
+		if (last) {
+			b->w->has_cb = false;
+			b->w->cb_pending = false;
 			refcount_dec(&b->w->ref);
+		}
 		ofcopy_add(OFCOPY_FB_PREP, 1);
 		return false;
 	}
@@ -369,12 +417,44 @@ static void ofcopy_wait_put(struct ofcopy_wait *w)
 static void ofcopy_dma_done(void *param, const struct dmaengine_result *res)
 {
 	struct ofcopy_wait *w = param;
+	unsigned long flags;
 
 	/* The last descriptor of the batch: in-order completion covers the rest. */
+	spin_lock_irqsave(&w->ch->lock, flags);
+	w->cb_pending = false;
 	if (res && res->result != DMA_TRANS_NOERROR)
-		WRITE_ONCE(w->failed, true);
+		w->failed = true;
 	complete(&w->done);
+	spin_unlock_irqrestore(&w->ch->lock, flags);
 	ofcopy_wait_put(w);
+}
+
+/*
+ * Terminates the channel after a batch timed out (or its reader was killed)
+ * and fails every batch submitted to it before: they re-copy with the CPU
+ * now. After terminate_sync no callback of those batches runs any more, so
+ * a callback that has not run never will; its reference is dropped here.
+ */
+static void ofcopy_chan_reset(struct ofcopy_chan *ch)
+{
+	struct ofcopy_wait *w;
+
+	down_write(&ch->reset_sem);
+	dmaengine_terminate_sync(ch->chan);
+	spin_lock_irq(&ch->lock);
+	list_for_each_entry(w, &ch->waits, node) {
+		/* a callback that ran reported the whole batch copied */
+		if (w->has_cb && !w->cb_pending)
+			continue;
+		w->reset = true;
+		if (w->cb_pending) {
+			w->cb_pending = false;
+			refcount_dec(&w->ref);	/* the waiter holds one too */
+		}
+		complete(&w->done);
+	}
+	spin_unlock_irq(&ch->lock);
+	up_write(&ch->reset_sem);
 }
 
 /*
@@ -525,7 +605,8 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	struct ofcopy_build bl = { .b = b };
 	u32 start_seq = TCP_SKB_CB(skb)->seq + off;
 	size_t avail = 0, total, cap, left;
-	struct dma_chan *chan;
+	struct ofcopy_chan *ch;
+	struct ofcopy_wait *w;
 	struct device *dev;
 	ssize_t pinned;
 	struct sk_buff *s;
@@ -580,8 +661,8 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 		return total;
 	}
 
-	chan = ofcopy_chans[raw_smp_processor_id() % ofcopy_nchans];
-	dev = dmaengine_get_dma_device(chan);
+	ch = ofcopy_chans[raw_smp_processor_id() % ofcopy_nchans];
+	dev = ch->dev;
 	bl.dev = dev;
 	pinned = ofcopy_pin(b, &msg->msg_iter, total);
 	if (pinned <= 0) {
@@ -594,13 +675,11 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	b->skb = skb;
 	b->off = off;
 	b->total = total;
-	b->chan = chan;
-	b->dev = dev;
+	b->ch = ch;
 	b->ndma = 0;
 	b->dma_bytes = 0;
 	b->nsrc = 0;
 	b->last_cb = false;
-	b->terminated = false;
 	/* where it ends, for the next batch */
 	left = total;
 	s = skb;
@@ -619,18 +698,24 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 	b->end_off = o;
 
 	t0 = ktime_get_ns();
-	b->w = kmalloc(sizeof(*b->w), GFP_KERNEL);
-	if (b->w) {
-		refcount_set(&b->w->ref, 1);
-		init_completion(&b->w->done);
-		b->w->failed = false;
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	b->w = w;
+	if (w) {
+		refcount_set(&w->ref, 1);
+		init_completion(&w->done);
+		w->ch = ch;
+		/* no terminate between registering and submitting */
+		down_read(&ch->reset_sem);
+		spin_lock_irq(&ch->lock);
+		list_add_tail(&w->node, &ch->waits);
+		spin_unlock_irq(&ch->lock);
 	}
-	if (!b->w || ofcopy_map_dst(b, dev, total)) {
+	if (!w || ofcopy_map_dst(b, dev, total)) {
 		/* the CPU copies it all in ofcopy_finish() */
 		ofcopy_add(OFCOPY_FB_MAP, 1);
 	} else {
 		left = total;
-		bl.chan = chan;
+		bl.chan = ch->chan;
 		bl.di = 0;
 		bl.doff = 0;
 		bl.dst_total = total;
@@ -645,8 +730,10 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 		}
 		b->dma_bytes = bl.placed;
 		if (b->ndma)
-			dma_async_issue_pending(chan);
+			dma_async_issue_pending(ch->chan);
 	}
+	if (w)
+		up_read(&ch->reset_sem);
 	b->t_submit = ktime_get_ns();
 	ofcopy_add(OFCOPY_MAP_NS, b->t_submit - t0);
 	ofcopy_add(OFCOPY_DESCS, b->ndma);
@@ -656,59 +743,58 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 
 /*
  * Waits for a staged batch, unmaps it, lets the CPU copy what the engine did
- * not (everything if anything failed), unpins and consumes it. next: a batch
- * staged after it (a timeout here terminates the channel, which also drops
- * next's descriptors). Returns the bytes consumed.
+ * not (everything if anything failed), unpins and consumes it. Returns the
+ * bytes consumed. The wait is bounded by timeout_ms and ends on a fatal
+ * signal; either way the channel is reset first: nothing may stay in flight
+ * into pages that are unpinned.
  */
-static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b, struct ofcopy_batch *next)
+static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b)
 {
-	bool timed_out = false, failed = b->terminated;
+	unsigned long tmo = msecs_to_jiffies(READ_ONCE(ofcopy_timeout_ms));
+	struct ofcopy_wait *w = b->w;
+	struct ofcopy_chan *ch = b->ch;
 	size_t total = b->total, from;
+	bool stuck = false, failed = false;
 	u64 t1 = ktime_get_ns();
 
-	if (b->ndma && !b->terminated) {
+	if (b->ndma) {
 		if (b->last_cb) {
-			if (!wait_for_completion_timeout(&b->w->done,
-							 msecs_to_jiffies(timeout_ms)))
-				timed_out = true;
+			stuck = wait_for_completion_killable_timeout(&w->done, tmo) <= 0;
 		} else {
 			/* the engine stopped short of the end: poll its last descriptor */
-			unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
+			unsigned long end = jiffies + tmo;
 			enum dma_status st;
 
-			while ((st = dma_async_is_tx_complete(b->chan, b->last_cookie,
+			while ((st = dma_async_is_tx_complete(ch->chan, b->last_cookie,
 							      NULL, NULL)) == DMA_IN_PROGRESS &&
-			       time_before(jiffies, end))
+			       !READ_ONCE(w->reset) && !fatal_signal_pending(current)) {
+				if (!time_before(jiffies, end))
+					break;
 				usleep_range(20, 100);
-			if (st == DMA_IN_PROGRESS)
-				timed_out = true;
-			else if (st != DMA_COMPLETE)
-				WRITE_ONCE(b->w->failed, true);
+			}
+			stuck = st == DMA_IN_PROGRESS && !READ_ONCE(w->reset);
+			if (st != DMA_COMPLETE && !stuck)
+				failed = true;
 		}
-		if (timed_out) {
-			/* Nothing may stay in flight into pages we unpin. */
-			dmaengine_terminate_sync(b->chan);
-			if (next && next->chan == b->chan)
-				next->terminated = true;
+		if (stuck) {
+			ofcopy_chan_reset(ch);
 			ofcopy_add(OFCOPY_FB_TIMEOUT, 1);
-			failed = true;
 		}
 		ofcopy_add(OFCOPY_WAIT_NS, ktime_get_ns() - t1);
-		if (READ_ONCE(b->w->failed) && !failed) {
-			ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
-			failed = true;
-		}
 	}
-	/*
-	 * After a terminate_sync no callback of ours runs any more: one that
-	 * has not run never will, and its reference is ours to drop.
-	 */
-	if ((timed_out || b->terminated) && b->last_cb && !completion_done(&b->w->done))
-		refcount_dec(&b->w->ref);
-	if (b->w)
-		ofcopy_wait_put(b->w);
-	b->w = NULL;
-	ofcopy_unmap(b, b->dev);
+	if (w) {
+		spin_lock_irq(&ch->lock);
+		list_del(&w->node);
+		if (b->ndma && !stuck && w->reset)
+			ofcopy_add(OFCOPY_FB_TIMEOUT, 1);	/* another batch's */
+		if (b->ndma && !stuck && !w->reset && (w->failed || failed))
+			ofcopy_add(OFCOPY_FB_DMA_ERROR, 1);
+		failed |= stuck || w->failed || w->reset;
+		spin_unlock_irq(&ch->lock);
+		ofcopy_wait_put(w);
+		b->w = NULL;
+	}
+	ofcopy_unmap(b, ch->dev);
 	/* The skbs are still queued and the pages still pinned. */
 	from = failed ? 0 : b->dma_bytes;
 	ofcopy_cpu_copy(b, from);
@@ -773,6 +859,15 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 		ofcopy_add(OFCOPY_FB_OTHER, 1);
 		goto fallback;
 	}
+	if (!ctx->b) {
+		/* charged to the reader's memory cgroup, as socket buffers are */
+		ctx->b = kvcalloc(2, sizeof(*ctx->b), GFP_KERNEL_ACCOUNT);
+		if (!ctx->b) {
+			release_sock(sk);
+			ofcopy_add(OFCOPY_FB_OTHER, 1);
+			goto fallback;
+		}
+	}
 	ofcopy_add(OFCOPY_DMA_CALLS, 1);
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
@@ -783,6 +878,12 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 		bool have;
 		u32 off = 0;
 
+		if (fatal_signal_pending(current)) {
+			/* each wait would end at once and reset the channel */
+			if (!copied && !cur)
+				copied = -EINTR;
+			break;
+		}
 		if (cur) {
 			/* the next batch goes to the engine while cur is copied */
 			have = ofcopy_next_pos(sk, cur, &skb, &off);
@@ -799,7 +900,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 			}
 		}
 		if (have) {
-			struct ofcopy_batch *nb = cur == ctx->b[0] ? ctx->b[1] : ctx->b[0];
+			struct ofcopy_batch *nb = cur == &ctx->b[0] ? &ctx->b[1] : &ctx->b[0];
 
 			ret = ofcopy_start(sk, nb, msg, skb, off,
 					   len - copied - (cur ? cur->total : 0), !cur, &res);
@@ -810,7 +911,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 			}
 			if (res == OFCOPY_STAGED) {
 				if (cur)
-					copied += ofcopy_finish(sk, cur, nb);
+					copied += ofcopy_finish(sk, cur);
 				cur = nb;
 				continue;
 			}
@@ -825,7 +926,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 			/* OFCOPY_SMALL: finish cur, then the CPU takes the rest */
 		}
 		if (cur) {
-			copied += ofcopy_finish(sk, cur, NULL);
+			copied += ofcopy_finish(sk, cur);
 			cur = NULL;
 			continue;
 		}
@@ -865,7 +966,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 			sk_wait_data(sk, &timeo, NULL);
 	}
 	if (cur)
-		copied += ofcopy_finish(sk, cur, NULL);
+		copied += ofcopy_finish(sk, cur);
 	release_sock(sk);
 	if ((fin || stop) && copied == 0)
 		goto fallback;
@@ -893,17 +994,9 @@ static int ofcopy_ulp_init(struct sock *sk)
 #endif
 	else
 		return -EOPNOTSUPP;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->b[0] = kvzalloc(sizeof(*ctx->b[0]), GFP_KERNEL);
-	ctx->b[1] = kvzalloc(sizeof(*ctx->b[1]), GFP_KERNEL);
-	if (!ctx->b[0] || !ctx->b[1]) {
-		kvfree(ctx->b[0]);
-		kvfree(ctx->b[1]);
-		kfree(ctx);
-		return -ENOMEM;
-	}
 	ctx->sk_proto = sk->sk_prot;
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ctx);
 	WRITE_ONCE(sk->sk_prot, &ofcopy_prots[v6]);
@@ -919,8 +1012,7 @@ static void ofcopy_ulp_release(struct sock *sk)
 	/* The socket outlives the module reference: give it its proto back. */
 	WRITE_ONCE(sk->sk_prot, ctx->sk_proto);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
-	kvfree(ctx->b[0]);
-	kvfree(ctx->b[1]);
+	kvfree(ctx->b);
 	kfree(ctx);
 }
 
@@ -950,7 +1042,7 @@ static int ofcopy_channels_show(struct seq_file *m, void *unused)
 	unsigned int i;
 
 	for (i = 0; i < ofcopy_nchans; i++)
-		seq_printf(m, "%s\n", dma_chan_name(ofcopy_chans[i]));
+		seq_printf(m, "%s\n", dma_chan_name(ofcopy_chans[i]->chan));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ofcopy_channels);
@@ -962,8 +1054,12 @@ unsigned int ofcopy_channels(void)
 
 static void ofcopy_release_chans(void)
 {
-	while (ofcopy_nchans)
-		dma_release_channel(ofcopy_chans[--ofcopy_nchans]);
+	while (ofcopy_nchans) {
+		struct ofcopy_chan *ch = ofcopy_chans[--ofcopy_nchans];
+
+		dma_release_channel(ch->chan);
+		kfree(ch);
+	}
 }
 
 static int __init ofcopy_init(void)
@@ -976,10 +1072,21 @@ static int __init ofcopy_init(void)
 	dma_cap_set(DMA_MEMCPY, mask);
 	while (ofcopy_nchans < want) {
 		struct dma_chan *c = dma_request_chan_by_mask(&mask);
+		struct ofcopy_chan *ch;
 
 		if (IS_ERR(c))
 			break;
-		ofcopy_chans[ofcopy_nchans++] = c;
+		ch = kzalloc(sizeof(*ch), GFP_KERNEL);
+		if (!ch) {
+			dma_release_channel(c);
+			break;
+		}
+		ch->chan = c;
+		ch->dev = dmaengine_get_dma_device(c);
+		init_rwsem(&ch->reset_sem);
+		spin_lock_init(&ch->lock);
+		INIT_LIST_HEAD(&ch->waits);
+		ofcopy_chans[ofcopy_nchans++] = ch;
 	}
 	if (!ofcopy_nchans)
 		pr_warn("ofcopy: no DMA_MEMCPY channel: every read is copied by the CPU\n");
