@@ -168,13 +168,37 @@ void ofcopy_read_stats(u64 *vals)
 struct ofcopy_chan {
 	struct dma_chan *chan;
 	struct device *dev;		/* what batches map with */
+	struct device *provider;	/* the dmaengine device's parent */
+	refcount_t users;		/* the table's, and one per batch */
+	struct completion unused;	/* users dropped to 0 */
 	struct rw_semaphore reset_sem;
 	spinlock_t lock;		/* waits, and the flags of each wait */
 	struct list_head waits;
 };
 
-static struct ofcopy_chan *ofcopy_chans[OFCOPY_MAX_CHANS];
-static unsigned int ofcopy_nchans;
+/*
+ * The channels held. A provider's remove frees parts of its channels (the
+ * dmaengine core unregisters chan->dev) whether clients hold them or not, so
+ * ofcopy releases a provider's channels when the driver core announces the
+ * unbind (ofcopy_bus_notify). Readers find channels under RCU, and a batch
+ * holds a reference (users) from choosing its channel until its pages are
+ * unmapped. Releasing unpublishes the channel, waits for RCU readers and for
+ * those batches, then calls dma_release_channel(), which also waits for a
+ * callback still running.
+ */
+static DEFINE_MUTEX(ofcopy_chans_lock);	/* writers of the table */
+static struct ofcopy_chan __rcu *ofcopy_chans[OFCOPY_MAX_CHANS];
+static unsigned int ofcopy_slots;	/* entries filled at init */
+static unsigned int ofcopy_nchans;	/* still held */
+
+/* One notifier per bus the providers of our channels are on. */
+struct ofcopy_bus_nb {
+	struct notifier_block nb;
+	const struct bus_type *bus;
+};
+
+static struct ofcopy_bus_nb ofcopy_bus_nbs[OFCOPY_MAX_CHANS];
+static unsigned int ofcopy_nbus;
 static struct proto ofcopy_prots[2];	/* IPv4, IPv6 */
 static struct dentry *ofcopy_dbg;
 
@@ -583,6 +607,29 @@ static bool ofcopy_next_pos(struct sock *sk, struct ofcopy_batch *b,
 	return true;
 }
 
+/* A reference on a channel for this CPU's batches; NULL if none is left. */
+static struct ofcopy_chan *ofcopy_get_chan(void)
+{
+	unsigned int n = READ_ONCE(ofcopy_slots), i;
+	struct ofcopy_chan *ch = NULL;
+
+	rcu_read_lock();
+	for (i = 0; i < n; i++) {
+		ch = rcu_dereference(ofcopy_chans[(raw_smp_processor_id() + i) % n]);
+		if (ch && refcount_inc_not_zero(&ch->users))
+			break;
+		ch = NULL;
+	}
+	rcu_read_unlock();
+	return ch;
+}
+
+static void ofcopy_put_chan(struct ofcopy_chan *ch)
+{
+	if (refcount_dec_and_test(&ch->users))
+		complete(&ch->unused);
+}
+
 enum ofcopy_res {
 	OFCOPY_STAGED,		/* descriptors submitted; ofcopy_finish() consumes */
 	OFCOPY_CONSUMED,	/* copied by the CPU and consumed */
@@ -661,9 +708,6 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 		return total;
 	}
 
-	ch = ofcopy_chans[raw_smp_processor_id() % ofcopy_nchans];
-	dev = ch->dev;
-	bl.dev = dev;
 	pinned = ofcopy_pin(b, &msg->msg_iter, total);
 	if (pinned <= 0) {
 		/* tcp_recvmsg copies the rest (and reports a bad buffer) */
@@ -671,6 +715,17 @@ static int ofcopy_start(struct sock *sk, struct ofcopy_batch *b, struct msghdr *
 		*res = OFCOPY_STOP;
 		return 0;
 	}
+	/* after pinning, which may sleep long: the reference holds off unbinds */
+	ch = ofcopy_get_chan();
+	if (!ch) {
+		iov_iter_revert(&msg->msg_iter, pinned);
+		ofcopy_unpin(b);
+		ofcopy_add(OFCOPY_FB_NO_CHANNEL, 1);
+		*res = OFCOPY_STOP;
+		return 0;
+	}
+	dev = ch->dev;
+	bl.dev = dev;
 	total = pinned;
 	b->skb = skb;
 	b->off = off;
@@ -795,6 +850,7 @@ static int ofcopy_finish(struct sock *sk, struct ofcopy_batch *b)
 		b->w = NULL;
 	}
 	ofcopy_unmap(b, ch->dev);
+	ofcopy_put_chan(ch);
 	/* The skbs are still queued and the pages still pinned. */
 	from = failed ? 0 : b->dma_bytes;
 	ofcopy_cpu_copy(b, from);
@@ -848,7 +904,7 @@ static int ofcopy_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int f
 		ofcopy_add(OFCOPY_FB_ITER, 1);
 		goto fallback;
 	}
-	if (!ofcopy_nchans) {
+	if (!READ_ONCE(ofcopy_nchans)) {
 		ofcopy_add(OFCOPY_FB_NO_CHANNEL, 1);
 		goto fallback;
 	}
@@ -1039,27 +1095,98 @@ DEFINE_SHOW_ATTRIBUTE(ofcopy_stats);
 
 static int ofcopy_channels_show(struct seq_file *m, void *unused)
 {
+	struct ofcopy_chan *ch;
 	unsigned int i;
 
-	for (i = 0; i < ofcopy_nchans; i++)
-		seq_printf(m, "%s\n", dma_chan_name(ofcopy_chans[i]->chan));
+	rcu_read_lock();
+	for (i = 0; i < ofcopy_slots; i++) {
+		ch = rcu_dereference(ofcopy_chans[i]);
+		if (ch)
+			seq_printf(m, "%s\n", dma_chan_name(ch->chan));
+	}
+	rcu_read_unlock();
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ofcopy_channels);
 
 unsigned int ofcopy_channels(void)
 {
-	return ofcopy_nchans;
+	return READ_ONCE(ofcopy_nchans);
+}
+
+/* Releases the channels whose provider is dev, or all of them (dev NULL). */
+static void ofcopy_drop_chans(struct device *dev)
+{
+	struct ofcopy_chan *gone[OFCOPY_MAX_CHANS];
+	unsigned int i, n = 0;
+
+	mutex_lock(&ofcopy_chans_lock);
+	for (i = 0; i < ofcopy_slots; i++) {
+		struct ofcopy_chan *ch;
+
+		ch = rcu_dereference_protected(ofcopy_chans[i],
+					       lockdep_is_held(&ofcopy_chans_lock));
+		if (!ch || (dev && ch->provider != dev))
+			continue;
+		RCU_INIT_POINTER(ofcopy_chans[i], NULL);
+		gone[n++] = ch;
+	}
+	if (n) {
+		WRITE_ONCE(ofcopy_nchans, ofcopy_nchans - n);
+		/* no reader finds them any more, and batches hold references */
+		synchronize_rcu();
+	}
+	for (i = 0; i < n; i++) {
+		ofcopy_put_chan(gone[i]);
+		wait_for_completion(&gone[i]->unused);
+		dma_release_channel(gone[i]->chan);
+		kfree(gone[i]);
+	}
+	if (n && dev)
+		pr_info("ofcopy: %s unbinds: released %u DMA channel(s), %u left\n",
+			dev_name(dev), n, ofcopy_nchans);
+	mutex_unlock(&ofcopy_chans_lock);
+}
+
+/* Called before the driver's remove: the channels are still intact. */
+static int ofcopy_bus_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action == BUS_NOTIFY_UNBIND_DRIVER)
+		ofcopy_drop_chans(data);
+	return NOTIFY_DONE;
+}
+
+/*
+ * Watches the bus of a provider. A provider that unbinds between
+ * dma_request_chan_by_mask() and this registration, at module load, goes
+ * unnoticed.
+ */
+static int ofcopy_watch_bus(const struct bus_type *bus)
+{
+	struct ofcopy_bus_nb *bn;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ofcopy_nbus; i++)
+		if (ofcopy_bus_nbs[i].bus == bus)
+			return 0;
+	bn = &ofcopy_bus_nbs[ofcopy_nbus];
+	bn->nb.notifier_call = ofcopy_bus_notify;
+	bn->bus = bus;
+	ret = bus_register_notifier(bus, &bn->nb);
+	if (!ret)
+		ofcopy_nbus++;
+	return ret;
 }
 
 static void ofcopy_release_chans(void)
 {
-	while (ofcopy_nchans) {
-		struct ofcopy_chan *ch = ofcopy_chans[--ofcopy_nchans];
+	while (ofcopy_nbus) {
+		struct ofcopy_bus_nb *bn = &ofcopy_bus_nbs[--ofcopy_nbus];
 
-		dma_release_channel(ch->chan);
-		kfree(ch);
+		bus_unregister_notifier(bn->bus, &bn->nb);
 	}
+	ofcopy_drop_chans(NULL);
 }
 
 static int __init ofcopy_init(void)
@@ -1070,23 +1197,31 @@ static int __init ofcopy_init(void)
 
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
-	while (ofcopy_nchans < want) {
+	while (ofcopy_slots < want) {
 		struct dma_chan *c = dma_request_chan_by_mask(&mask);
 		struct ofcopy_chan *ch;
 
 		if (IS_ERR(c))
 			break;
 		ch = kzalloc(sizeof(*ch), GFP_KERNEL);
-		if (!ch) {
+		if (!ch || !c->device->dev->bus || ofcopy_watch_bus(c->device->dev->bus)) {
+			kfree(ch);
 			dma_release_channel(c);
 			break;
 		}
 		ch->chan = c;
 		ch->dev = dmaengine_get_dma_device(c);
+		ch->provider = c->device->dev;
+		refcount_set(&ch->users, 1);
+		init_completion(&ch->unused);
 		init_rwsem(&ch->reset_sem);
 		spin_lock_init(&ch->lock);
 		INIT_LIST_HEAD(&ch->waits);
-		ofcopy_chans[ofcopy_nchans++] = ch;
+		mutex_lock(&ofcopy_chans_lock);
+		rcu_assign_pointer(ofcopy_chans[ofcopy_slots], ch);
+		ofcopy_slots++;
+		ofcopy_nchans++;
+		mutex_unlock(&ofcopy_chans_lock);
 	}
 	if (!ofcopy_nchans)
 		pr_warn("ofcopy: no DMA_MEMCPY channel: every read is copied by the CPU\n");
