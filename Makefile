@@ -7,7 +7,8 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch
+.PHONY: all setup qemu modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch \
+	setup-debug debug-kernel debug-build check-debug
 
 all: setup qemu modules userspace linux-src tools xdp
 
@@ -48,6 +49,23 @@ check: all
 
 selftests: all
 	@selftests/run
+
+# The debug tier (docs/testing.md): the debug guest kernel (KASAN, lockdep,
+# kmemleak, UBSAN, DEBUG_NET, refcount trackers, DMA_API_DEBUG; built once from
+# linux-source-6.12 into the cache, long the first time), the modules, XDP
+# objects and dmatest.ko against it under build/debug/, and every selftest
+# under it; a splat, leak or lockdep switching off fails the test.
+setup-debug: setup
+	@scripts/setup --debug-kernel
+
+debug-kernel: setup-debug
+	@scripts/debug-kernel >/dev/null
+
+debug-build: debug-kernel qemu
+	@scripts/debug-build
+
+check-debug: all debug-build
+	@OFNIC_KERNEL=debug selftests/run
 
 # The offload comparison table (and plot); bench also records it in docs/.
 demo: all
