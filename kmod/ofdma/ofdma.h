@@ -10,6 +10,7 @@
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "ofdma_hw.h"
 
@@ -116,6 +117,7 @@ struct ofdma_dev {
 	char inject_result[128];
 	char bench_result[256];
 	char *poll_result;	/* debugfs pollcheck, kmalloc'ed */
+	struct work_struct free_work;	/* frees it after the last reference */
 	struct ofdma_chan chan[] __counted_by(nchan);
 };
 

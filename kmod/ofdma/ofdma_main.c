@@ -586,9 +586,40 @@ static void ofdma_free_sw(struct ofdma_dev *od)
 	kfree(od);
 }
 
+static struct workqueue_struct *ofdma_wq;	/* ofdma_free_work */
+
+static bool ofdma_match_none(struct dma_chan *chan, void *param)
+{
+	return false;
+}
+
+/*
+ * The last reference to the dma_device goes in dma_release_channel() (a
+ * client after an unbind) or in dma_async_device_unregister(), with
+ * dmaengine's dma_list_mutex held; dma_release_channel() still reads and
+ * writes the channel, which is part of od, after dropping it. So od is freed
+ * here, after a channel request that matches nothing has taken and dropped
+ * that mutex: the caller that dropped the reference has left the core by then.
+ */
+static void ofdma_free_work(struct work_struct *work)
+{
+	struct ofdma_dev *od = container_of(work, struct ofdma_dev, free_work);
+	struct dma_chan *none;
+	dma_cap_mask_t mask;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	none = dma_request_channel(mask, ofdma_match_none, NULL);
+	WARN_ON_ONCE(none);
+	ofdma_free_sw(od);
+}
+
 static void ofdma_release(struct dma_device *dma)
 {
-	ofdma_free_sw(container_of(dma, struct ofdma_dev, dma));
+	struct ofdma_dev *od = container_of(dma, struct ofdma_dev, dma);
+
+	INIT_WORK(&od->free_work, ofdma_free_work);
+	queue_work(ofdma_wq, &od->free_work);
 }
 
 void ofdma_read_stats(struct ofdma_chan *c, struct ofdma_chan_stats *out)
@@ -795,9 +826,12 @@ static int __init ofdma_init(void)
 {
 	int ret;
 
+	ofdma_wq = alloc_workqueue("ofdma", 0, 0);
+	if (!ofdma_wq)
+		return -ENOMEM;
 	ret = ofdma_debugfs_module_init();
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = pci_register_driver(&ofdma_pci_driver);
 	if (ret)
 		goto err_debugfs;
@@ -810,6 +844,8 @@ err_pci:
 	pci_unregister_driver(&ofdma_pci_driver);
 err_debugfs:
 	ofdma_debugfs_module_exit();
+err_wq:
+	destroy_workqueue(ofdma_wq);
 	return ret;
 }
 
@@ -819,6 +855,8 @@ static void __exit ofdma_exit(void)
 	ofdma_genl_exit();
 	pci_unregister_driver(&ofdma_pci_driver);
 	ofdma_debugfs_module_exit();
+	/* engines released by a client's last dma_release_channel() */
+	destroy_workqueue(ofdma_wq);
 }
 
 module_init(ofdma_init);
