@@ -33,6 +33,7 @@
 #define OFNIC_RSS_KEY_LEN	40
 #define OFNIC_RSS_RETA_SIZE	128
 #define OFNIC_TSO_MAX_SEGS	64	/* segments one TSO request may produce */
+#define OFNIC_LRO_MAX_SEGS	64	/* segments one coalesced frame may hold */
 #define OFNIC_HDR_BUF_MIN	64	/* Q_HDR_SIZE range when HDS is used */
 #define OFNIC_HDR_BUF_MAX	1024
 
@@ -279,6 +280,9 @@ struct ofnic_rx_desc {
  * length (and IPv4 checksum) fixed and the last segment's ACK, window and
  * PSH; the TCP checksum field is not valid (L4_OK reports the segments').
  * .lro_segs and .lro_mss (the first segment's payload bytes) with RXS_LRO.
+ * .l3_off: for a frame with an IPv4 or IPv6 ptype bit, the offset of the IP
+ * header from the frame's first byte, past any 802.1Q/802.1ad tags (0 for
+ * other frames).
  */
 struct ofnic_rx_wb {
 	__le32 rss_hash;	/* OFNIC_RXS_RSS */
@@ -288,7 +292,8 @@ struct ofnic_rx_wb {
 	__u8 ptype;		/* OFNIC_PTYPE_* bits (first descriptor) */
 	__le16 lro_segs;	/* OFNIC_RXS_LRO: segments coalesced */
 	__le16 lro_mss;		/* OFNIC_RXS_LRO: largest segment payload */
-	__le16 rsvd0;
+	__u8 l3_off;		/* IPv4/IPv6 frames: L3 header offset (first only) */
+	__u8 rsvd0;
 	__le32 rsvd1[3];
 	__le32 status;		/* OFNIC_RXS_* */
 };

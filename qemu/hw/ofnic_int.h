@@ -31,7 +31,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 #define OFNIC_LRO_MAX_LEN_MAX   65535
 #define OFNIC_LRO_MAX_SEGS_DEF  64
 #define OFNIC_LRO_MAX_SEGS_MIN  2
-#define OFNIC_LRO_MAX_SEGS_MAX  64
+#define OFNIC_LRO_MAX_SEGS_MAX  OFNIC_LRO_MAX_SEGS
 #define OFNIC_LRO_TIMEOUT_DEF   50
 #define OFNIC_LRO_TIMEOUT_MIN   1
 #define OFNIC_LRO_TIMEOUT_MAX   10000
@@ -67,6 +67,7 @@ typedef struct OfnicRxMeta {
     uint32_t rss_hash;
     uint8_t rss_type;
     uint8_t ptype;
+    uint8_t l3_off;         /* IP header offset (past VLAN tags) */
     uint16_t lro_segs;
     uint16_t lro_mss;
     uint16_t split_len;     /* L2+L3+L4 header bytes if HDS may split, else 0 */

@@ -138,6 +138,8 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
         return;     /* no hash, no checksum, no split, no LRO */
     }
     pi->meta.ptype = pi->ip4 ? OFNIC_PTYPE_IPV4 : OFNIC_PTYPE_IPV6;
+    /* at most ETH_HLEN + two tags: always fits the byte */
+    pi->meta.l3_off = l3;
 
     if (tcp && !pi->frag && l4 + sizeof(struct tcp_header) <= pi->l3end) {
         uint32_t thlen = (f[l4 + 12] >> 4) * 4;
@@ -256,6 +258,7 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
             wb.hdr_len = cpu_to_le16(hlen);
             wb.rss_type = m->rss_type;
             wb.ptype = m->ptype;
+            wb.l3_off = m->l3_off;
             wb.lro_segs = cpu_to_le16(m->lro_segs);
             wb.lro_mss = cpu_to_le16(m->lro_mss);
         } else {
