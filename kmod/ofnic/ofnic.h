@@ -45,18 +45,25 @@ struct ofnic_tx_buf {
 	u16 eop;		/* first slot: index of the packet's last slot */
 	u8 mapped_page;		/* frag mapping (dma_unmap_page) */
 	u8 xsk;			/* XDP TX ring: an AF_XDP zero-copy frame */
+	u8 own_pool;		/* XDP TX ring: XDP_TX of the owner's page_pool */
 	u8 injected;		/* debugfs fault injection: nothing mapped */
 	u32 bytes;		/* first slot: bytes accounted to BQL */
 };
 
+/*
+ * Counters with one writer each: NAPI (or, for an XDP TX ring, whoever holds
+ * xdp_lock) writes struct ofnic_ring_stats; ndo_start_xmit, under the TX
+ * queue's lock, writes struct ofnic_xmit_stats. Each has its own syncp.
+ */
 struct ofnic_ring_stats {
-	u64 packets;
+	u64 packets;		/* RX: wire packets (a coalesced frame: its segments) */
 	u64 bytes;
-	u64 drops;		/* TX: dropped (mapping failure); RX: bad frame */
+	u64 drops;		/* TX: completed with an error; RX: bad frame */
+	u64 len_errors;		/* RX: lengths or metadata the device got wrong */
 	u64 alloc_fail;		/* RX: page_pool allocation failed */
-	u64 stop;		/* TX: queue stopped */
+	u64 stop;		/* TX: queue stopped (merged from ofnic_xmit_stats) */
 	u64 wake;		/* TX: queue woken */
-	u64 restarts;		/* ring recovered after a device error */
+	u64 restarts;		/* RX: pair recovered (written while NAPI is off) */
 	u64 csum;		/* TX: CHECKSUM_PARTIAL offloaded; RX: verified */
 	u64 csum_bad;		/* RX: device found a bad L3/L4 checksum */
 	u64 csum_none;		/* RX: not checked by the device */
@@ -75,6 +82,16 @@ struct ofnic_ring_stats {
 	u64 xdp_aborted;	/* XDP_ABORTED and invalid verdicts */
 	u64 xdp_xmit;		/* XDP TX ring: frames from ndo_xdp_xmit */
 	u64 xdp_xmit_err;	/* ndo_xdp_xmit frames not queued */
+};
+
+struct ofnic_xmit_stats {
+	u64 drops;		/* not sent: too long, mapping failure */
+	u64 stop;
+	u64 csum;
+	u64 gso_packets;
+	u64 gso_bytes;
+	u64 gso_wire_packets;
+	u64 gso_wire_bytes;
 };
 
 struct ofnic_ring {
@@ -96,6 +113,8 @@ struct ofnic_ring {
 	spinlock_t xdp_lock;		/* XDP TX ring: posting (NAPI, xmit) */
 	struct ofnic_ring_stats stats;
 	struct u64_stats_sync syncp;
+	struct ofnic_xmit_stats xstats;	/* TX ring: ndo_start_xmit's */
+	struct u64_stats_sync xsyncp;
 };
 
 struct ofnic_qp {
@@ -138,10 +157,14 @@ struct ofnic_priv {
 	u32 features;			/* OFNIC_REG_FEATURES */
 	u32 max_qp;			/* OFNIC_REG_MAX_QP */
 	u32 num_qp;			/* queue pairs in use */
+	bool up;			/* ofnic_open() succeeded, no stop since */
 	u32 tx_ring_size;
 	u32 rx_ring_size;
 	bool hds;			/* tcp-data-split on */
 	u32 rss_hash_types;		/* OFNIC_RSS_HT_* */
+	/* RX_CTRL writers: ndo_set_rx_mode (addr lock) and set_features (RTNL) */
+	spinlock_t rx_ctrl_lock;
+	netdev_features_t rx_features;	/* the features RX_CTRL was built from */
 	u8 rss_key[OFNIC_RSS_KEY_LEN];
 	u32 rss_indir[OFNIC_RSS_RETA_SIZE];
 	struct {
@@ -174,11 +197,25 @@ static inline void ofnic_wr(struct ofnic_priv *priv, u32 reg, u32 val)
 	writel(val, priv->hw + reg);
 }
 
+/*
+ * The device's 64-bit counters are not latched: read HI, LO, HI and retry
+ * while HI moved (a few times at most: the device is not trusted to settle).
+ */
 static inline u64 ofnic_rd_stat(struct ofnic_priv *priv, unsigned int i)
 {
-	u32 lo = ofnic_rd(priv, OFNIC_REG_STAT(i));
+	u32 hi, lo, tries = 3;
 
-	return lo | (u64)ofnic_rd(priv, OFNIC_REG_STAT(i) + 4) << 32;
+	hi = ofnic_rd(priv, OFNIC_REG_STAT(i) + 4);
+	do {
+		u32 hi2;
+
+		lo = ofnic_rd(priv, OFNIC_REG_STAT(i));
+		hi2 = ofnic_rd(priv, OFNIC_REG_STAT(i) + 4);
+		if (hi2 == hi)
+			break;
+		hi = hi2;
+	} while (--tries);
+	return lo | (u64)hi << 32;
 }
 
 static inline u32 ofnic_ring_unused(const struct ofnic_ring *ring)
@@ -223,24 +260,25 @@ static inline bool ofnic_whole_frames(const struct ofnic_priv *priv)
 /* ofnic_txrx.c */
 int ofnic_qp_alloc(struct ofnic_qp *qp);
 void ofnic_qp_free(struct ofnic_qp *qp);
-void ofnic_qp_start(struct ofnic_qp *qp);
+int ofnic_qp_start(struct ofnic_qp *qp);
 void ofnic_qp_stop(struct ofnic_qp *qp);
-void ofnic_qp_restart(struct ofnic_qp *qp);
+int ofnic_qp_restart(struct ofnic_qp *qp);
 int ofnic_poll(struct napi_struct *napi, int budget);
 netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
 irqreturn_t ofnic_qp_irq(int irq, void *data);
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s);
 void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n);
+void ofnic_xmit_stats_read(struct ofnic_ring *ring, struct ofnic_xmit_stats *x);
 int ofnic_ring_alloc(struct ofnic_qp *qp, struct ofnic_ring *ring, u32 size,
 		     size_t buf_size);
 void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring);
-void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx);
+int ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx);
 void ofnic_tx_desc_set(struct ofnic_ring *ring, u32 i, dma_addr_t dma, u32 len,
 		       u16 flags);
 void ofnic_tx_stats_commit(struct ofnic_ring *ring, unsigned int pkts,
 			   unsigned int bytes, unsigned int errs);
-void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
-		       struct ofnic_ring_stats *st);
+void ofnic_rx_deliver(struct ofnic_qp *qp, struct sk_buff *skb,
+		      struct ofnic_ring_stats *st);
 void ofnic_rx_stats_commit(struct ofnic_ring *ring,
 			   const struct ofnic_ring_stats *st);
 
@@ -271,9 +309,10 @@ enum ofnic_xdp_res ofnic_rx_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
 				struct page *page, u32 *off, u32 *len,
 				u32 *metasize, struct ofnic_ring_stats *st);
 void ofnic_xdp_tx_doorbell(struct ofnic_qp *qp);
-void ofnic_xdp_clean_tx(struct ofnic_qp *qp);
+void ofnic_xdp_clean_tx(struct ofnic_qp *qp, struct ofnic_ring *ring);
 int ofnic_xdp_rings_open(struct ofnic_priv *priv);
-void ofnic_xdp_rings_start(struct ofnic_priv *priv);
+int ofnic_xdp_rings_start(struct ofnic_priv *priv);
+int ofnic_xdp_ring_restart(struct ofnic_priv *priv, unsigned int i);
 void ofnic_xdp_rings_stop(struct ofnic_priv *priv);
 void ofnic_xdp_rings_free(struct ofnic_priv *priv);
 void ofnic_xdp_arm(struct ofnic_ring *ring);

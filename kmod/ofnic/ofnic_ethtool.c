@@ -324,11 +324,24 @@ static int ofnic_set_coalesce(struct net_device *netdev,
 	priv->itr.rx_frames = ec->rx_max_coalesced_frames;
 	priv->itr.tx_usecs = ec->tx_coalesce_usecs;
 	priv->itr.tx_frames = ec->tx_max_coalesced_frames;
-	priv->itr.adaptive_rx = ec->use_adaptive_rx_coalesce;
+	WRITE_ONCE(priv->itr.adaptive_rx, ec->use_adaptive_rx_coalesce);
 	if (!netif_running(netdev))
 		return 0;
-	for (i = 0; i < priv->num_qp; i++)
-		ofnic_qp_set_itr(&priv->qp[i]);
+	for (i = 0; i < priv->num_qp; i++) {
+		struct ofnic_qp *qp = &priv->qp[i];
+
+		/*
+		 * A DIM step already decided, or one a poll still running
+		 * schedules, would overwrite these values: with NAPI off
+		 * neither can happen.
+		 */
+		if (qp->started)
+			napi_disable(&qp->napi);
+		cancel_work_sync(&qp->dim.work);
+		ofnic_qp_set_itr(qp);
+		if (qp->started)
+			napi_enable(&qp->napi);
+	}
 	return 0;
 }
 
@@ -366,7 +379,8 @@ static const char * const ofnic_qp_stats[] = {
 	"tx%u_packets", "tx%u_bytes", "tx%u_dropped", "tx%u_stop", "tx%u_wake",
 	"tx%u_ring_errors", "tx%u_csum_offload", "tx%u_tso_packets",
 	"tx%u_tso_segments",
-	"rx%u_packets", "rx%u_bytes", "rx%u_dropped", "rx%u_alloc_fail",
+	"rx%u_packets", "rx%u_bytes", "rx%u_dropped", "rx%u_length_errors",
+	"rx%u_alloc_fail",
 	"rx%u_ring_errors", "rx%u_no_buf", "rx%u_csum_good", "rx%u_csum_bad",
 	"rx%u_csum_none", "rx%u_lro_packets", "rx%u_lro_segments",
 	"rx%u_hds_headers", "qp%u_restarts",
@@ -441,6 +455,7 @@ static void ofnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = rx.packets;
 		*data++ = rx.bytes;
 		*data++ = rx.drops;
+		*data++ = rx.len_errors;
 		*data++ = rx.alloc_fail;
 		*data++ = readl(regs + OFNIC_QP_RX + OFNIC_Q_ERRORS);
 		*data++ = readl(regs + OFNIC_QP_RX + OFNIC_Q_DROPS);

@@ -65,6 +65,8 @@ static int ofnic_request_qp_irqs(struct ofnic_priv *priv)
 	return 0;
 }
 
+static void ofnic_teardown(struct ofnic_priv *priv);
+
 int ofnic_open(struct net_device *netdev)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
@@ -99,13 +101,24 @@ int ofnic_open(struct net_device *netdev)
 	ofnic_write_rx_ctrl(priv);
 	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE);
 	/* XDP TX rings first: the owners' NAPI may use them at once. */
-	if (ofnic_xdp_on(priv))
-		ofnic_xdp_rings_start(priv);
-	for (i = 0; i < priv->num_qp; i++)
-		ofnic_qp_start(&priv->qp[i]);
+	if (ofnic_xdp_on(priv)) {
+		err = ofnic_xdp_rings_start(priv);
+		if (err)
+			goto err_stop;
+	}
+	for (i = 0; i < priv->num_qp; i++) {
+		err = ofnic_qp_start(&priv->qp[i]);
+		if (err)
+			goto err_stop;
+	}
+	priv->up = true;
 	netif_tx_start_all_queues(netdev);
 	ofnic_update_link(priv);
 	return 0;
+
+err_stop:
+	ofnic_teardown(priv);
+	return err;
 
 err_free:
 	while (n--)
@@ -113,13 +126,11 @@ err_free:
 	return err;
 }
 
-int ofnic_stop(struct net_device *netdev)
+/* Undo a complete ofnic_open() up to its last step (queues started). */
+static void ofnic_teardown(struct ofnic_priv *priv)
 {
-	struct ofnic_priv *priv = netdev_priv(netdev);
 	unsigned int i;
 
-	netif_carrier_off(netdev);
-	netif_tx_disable(netdev);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_stop(&priv->qp[i]);
 	if (priv->qp[0].xdp_ring)
@@ -129,6 +140,23 @@ int ofnic_stop(struct net_device *netdev)
 	ofnic_xdp_rings_free(priv);
 	for (i = 0; i < priv->num_qp; i++)
 		ofnic_qp_free(&priv->qp[i]);
+}
+
+/*
+ * Also called by the driver itself before a rebuild; when that rebuild
+ * fails the queues are already gone, and dev_close() must not free them
+ * again.
+ */
+int ofnic_stop(struct net_device *netdev)
+{
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	netif_carrier_off(netdev);
+	if (!priv->up)
+		return 0;
+	priv->up = false;
+	netif_tx_disable(netdev);
+	ofnic_teardown(priv);
 	return 0;
 }
 
@@ -151,15 +179,30 @@ static u32 ofnic_rx_ctrl(struct ofnic_priv *priv, netdev_features_t features)
 	return rxc;
 }
 
+/*
+ * RX_CTRL has two writers: ndo_set_rx_mode (under the address lock, not
+ * always RTNL) and ndo_set_features (RTNL, before netdev->features changes).
+ * Both build it from the features last given to set_features, under a lock.
+ */
+static void ofnic_update_rx_ctrl(struct ofnic_priv *priv,
+				 const netdev_features_t *features)
+{
+	spin_lock_bh(&priv->rx_ctrl_lock);
+	if (features)
+		priv->rx_features = *features;
+	ofnic_wr(priv, OFNIC_REG_RX_CTRL,
+		 ofnic_rx_ctrl(priv, priv->rx_features));
+	spin_unlock_bh(&priv->rx_ctrl_lock);
+}
+
 void ofnic_write_rx_ctrl(struct ofnic_priv *priv)
 {
-	ofnic_wr(priv, OFNIC_REG_RX_CTRL,
-		 ofnic_rx_ctrl(priv, priv->netdev->features));
+	ofnic_update_rx_ctrl(priv, NULL);
 }
 
 static void ofnic_set_rx_mode(struct net_device *netdev)
 {
-	ofnic_write_rx_ctrl(netdev_priv(netdev));
+	ofnic_update_rx_ctrl(netdev_priv(netdev), NULL);
 }
 
 /* Coalesced frames span buffers: no hardware GRO under an XDP program. */
@@ -174,9 +217,7 @@ static netdev_features_t ofnic_fix_features(struct net_device *netdev,
 static int ofnic_set_features(struct net_device *netdev,
 			      netdev_features_t features)
 {
-	struct ofnic_priv *priv = netdev_priv(netdev);
-
-	ofnic_wr(priv, OFNIC_REG_RX_CTRL, ofnic_rx_ctrl(priv, features));
+	ofnic_update_rx_ctrl(netdev_priv(netdev), &features);
 	return 0;
 }
 
@@ -305,7 +346,22 @@ static void ofnic_reset_task(struct work_struct *work)
 		netdev_warn(netdev, "queue pair %u: tx error %u, rx error %u: resetting it\n",
 			    i, FIELD_GET(OFNIC_QS_ERR_MASK, txs),
 			    FIELD_GET(OFNIC_QS_ERR_MASK, rxs));
-		ofnic_qp_restart(qp);
+		if (ofnic_qp_restart(qp))
+			netdev_err(netdev, "queue pair %u did not restart\n", i);
+		priv->reset_count++;
+	}
+	/* XDP TX rings: the TX rings of pairs num_qp.., owned by pairs 0.. */
+	for (i = 0; i < priv->num_qp && netif_running(netdev) &&
+	     READ_ONCE(priv->qp[i].xdp_ring); i++) {
+		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
+		u32 txs = readl(xq->tx.regs + OFNIC_Q_STATUS);
+
+		if (!(txs & OFNIC_QS_ERROR))
+			continue;
+		netdev_warn(netdev, "XDP TX ring %u: error %u: resetting it\n",
+			    i, FIELD_GET(OFNIC_QS_ERR_MASK, txs));
+		if (ofnic_xdp_ring_restart(priv, i))
+			netdev_err(netdev, "XDP TX ring %u did not restart\n", i);
 		priv->reset_count++;
 	}
 	rtnl_unlock();
@@ -327,9 +383,11 @@ static void ofnic_get_stats64(struct net_device *netdev,
 		stats->rx_packets += s.packets;
 		stats->rx_bytes += s.bytes;
 		stats->rx_dropped += s.drops;
+		/* written back wrong by the device: dropped by the driver */
+		stats->rx_length_errors += s.len_errors;
 	}
 	stats->rx_missed_errors = ofnic_rd_stat(priv, OFNIC_STAT_RX_NO_BUF);
-	stats->rx_length_errors = ofnic_rd_stat(priv, OFNIC_STAT_RX_OVERSIZE);
+	stats->rx_length_errors += ofnic_rd_stat(priv, OFNIC_STAT_RX_OVERSIZE);
 	stats->rx_errors = stats->rx_length_errors +
 			   ofnic_rd_stat(priv, OFNIC_STAT_RX_ERRORS);
 	stats->tx_errors = ofnic_rd_stat(priv, OFNIC_STAT_TX_ERRORS);
@@ -511,6 +569,7 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 	priv->tx_ring_size = OFNIC_DEF_RING;
 	priv->rx_ring_size = OFNIC_DEF_RING;
 	INIT_WORK(&priv->reset_work, ofnic_reset_task);
+	spin_lock_init(&priv->rx_ctrl_lock);
 	priv->qp = kcalloc(max_qp, sizeof(*priv->qp), GFP_KERNEL);
 	if (!priv->qp) {
 		free_netdev(netdev);
@@ -523,7 +582,9 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 		qp->idx = i;
 		qp->regs = hw + OFNIC_REG_QP(i);
 		u64_stats_init(&qp->tx.syncp);
+		u64_stats_init(&qp->tx.xsyncp);
 		u64_stats_init(&qp->rx.syncp);
+		u64_stats_init(&qp->rx.xsyncp);
 		qp->irq = -1;
 		INIT_WORK(&qp->dim.work, ofnic_dim_work);
 		qp->dim.mode = DIM_CQ_PERIOD_MODE_START_FROM_EQE;
@@ -540,6 +601,7 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 	ofnic_set_ethtool_ops(netdev);
 	netdev->watchdog_timeo = OFNIC_TX_TIMEOUT;
 	ofnic_set_offload_features(netdev, priv->features);
+	priv->rx_features = netdev->features;
 	netdev->min_mtu = ETH_MIN_MTU;
 	netdev->max_mtu = OFNIC_MAX_MTU;
 

@@ -103,6 +103,8 @@ static int ofnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 err_free_irq:
 	ofnic_wr(priv, OFNIC_REG_INT_MASK, 0);
 	free_irq(priv->admin_irq, priv);
+	/* a queue-error cause may have scheduled it */
+	cancel_work_sync(&priv->reset_work);
 err_free_vectors:
 	pci_free_irq_vectors(pdev);
 err_free_netdev:

@@ -3,6 +3,7 @@
  * ofnic data path: descriptor rings, transmit with BQL, receive into
  * page_pool pages, NAPI, and ring start/stop/recovery.
  */
+#include <linux/bitfield.h>
 #include <linux/bpf.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
@@ -23,21 +24,50 @@ static struct device *ofnic_dev(struct ofnic_qp *qp)
 	return &qp->priv->pdev->dev;
 }
 
+void ofnic_xmit_stats_read(struct ofnic_ring *ring, struct ofnic_xmit_stats *x)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&ring->xsyncp);
+		*x = ring->xstats;
+	} while (u64_stats_fetch_retry(&ring->xsyncp, start));
+}
+
+/* Both writers' counters of a ring, as one set. */
 void ofnic_ring_stats_read(struct ofnic_ring *ring, struct ofnic_ring_stats *s)
 {
+	struct ofnic_xmit_stats x;
 	unsigned int start;
 
 	do {
 		start = u64_stats_fetch_begin(&ring->syncp);
 		*s = ring->stats;
 	} while (u64_stats_fetch_retry(&ring->syncp, start));
+	ofnic_xmit_stats_read(ring, &x);
+	s->drops += x.drops;
+	s->stop += x.stop;
+	s->csum += x.csum;
+	s->gso_packets += x.gso_packets;
+	s->gso_bytes += x.gso_bytes;
+	s->gso_wire_packets += x.gso_wire_packets;
+	s->gso_wire_bytes += x.gso_wire_bytes;
 }
 
+/* A counter of the NAPI (or xdp_lock) side. */
 void ofnic_stat_add(struct ofnic_ring *ring, u64 *counter, u64 n)
 {
 	u64_stats_update_begin(&ring->syncp);
 	*counter += n;
 	u64_stats_update_end(&ring->syncp);
+}
+
+/* A counter of ndo_start_xmit's side (TX queue lock held). */
+static void ofnic_xstat_add(struct ofnic_ring *ring, u64 *counter)
+{
+	u64_stats_update_begin(&ring->xsyncp);
+	(*counter)++;
+	u64_stats_update_end(&ring->xsyncp);
 }
 
 /* ---- transmit ------------------------------------------------------------ */
@@ -90,17 +120,18 @@ static void ofnic_tx_offload(struct ofnic_ring *ring, struct sk_buff *skb,
 		desc->mss = cpu_to_le16(sh->gso_size);
 		desc->hdr_len = cpu_to_le16(hdr);
 		flags = OFNIC_TXD_TSO;
-		u64_stats_update_begin(&ring->syncp);
-		ring->stats.gso_packets++;
-		ring->stats.gso_bytes += skb->len;
-		ring->stats.gso_wire_packets += sh->gso_segs;
-		ring->stats.gso_wire_bytes += skb->len + (sh->gso_segs - 1) * hdr;
-		u64_stats_update_end(&ring->syncp);
+		u64_stats_update_begin(&ring->xsyncp);
+		ring->xstats.gso_packets++;
+		ring->xstats.gso_bytes += skb->len;
+		ring->xstats.gso_wire_packets += sh->gso_segs;
+		ring->xstats.gso_wire_bytes += skb->len +
+					       (sh->gso_segs - 1) * hdr;
+		u64_stats_update_end(&ring->xsyncp);
 	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		desc->csum_start = cpu_to_le16(skb_checksum_start_offset(skb));
 		desc->csum_offset = cpu_to_le16(skb->csum_offset);
 		flags = OFNIC_TXD_CSUM;
-		ofnic_stat_add(ring, &ring->stats.csum, 1);
+		ofnic_xstat_add(ring, &ring->xstats.csum);
 	} else {
 		return;
 	}
@@ -128,7 +159,7 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	nfrags = skb_shinfo(skb)->nr_frags;
 	if (unlikely(ofnic_ring_unused(ring) < nfrags + 1)) {
 		netif_tx_stop_queue(txq);
-		ofnic_stat_add(ring, &ring->stats.stop, 1);
+		ofnic_xstat_add(ring, &ring->xstats.stop);
 		return NETDEV_TX_BUSY;
 	}
 
@@ -162,14 +193,15 @@ netdev_tx_t ofnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	buf->skb = skb;
 	buf->eop = last;
 	buf->bytes = skb->len;
-	ring->next_to_use = idx;
+	/* Publishes skb and eop to ofnic_clean_tx() (its load-acquire). */
+	smp_store_release(&ring->next_to_use, idx);
 	skb_tx_timestamp(skb);
 
 	res = netif_txq_maybe_stop(txq, ofnic_ring_unused(ring),
 				   OFNIC_TX_STOP_THRESH, OFNIC_TX_WAKE_THRESH);
 	/* 1: still running; 0: stopped; -1: stopped and woken again */
 	if (res <= 0)
-		ofnic_stat_add(ring, &ring->stats.stop, 1);
+		ofnic_xstat_add(ring, &ring->xstats.stop);
 	/* writel() orders the descriptor writes before the doorbell. */
 	if (__netdev_tx_sent_queue(txq, skb->len, netdev_xmit_more()))
 		writel(ring->next_to_use, ring->regs + OFNIC_Q_TAIL);
@@ -179,7 +211,7 @@ unwind:
 	for (i = first; i != idx; i = ofnic_next(ring, i))
 		ofnic_tx_unmap(qp, &ring->tx_buf[i]);
 drop:
-	ofnic_stat_add(ring, &ring->stats.drops, 1);
+	ofnic_xstat_add(ring, &ring->xstats.drops);
 	dev_kfree_skb_any(skb);
 	return NETDEV_TX_OK;
 }
@@ -203,7 +235,8 @@ static void ofnic_clean_tx(struct ofnic_qp *qp, int budget)
 	u32 ntc = ring->next_to_clean;
 	unsigned int pkts = 0, bytes = 0, errs = 0;
 
-	while (ntc != ring->next_to_use) {
+	/* acquire: the slot's skb and eop as ofnic_start_xmit() published them */
+	while (ntc != smp_load_acquire(&ring->next_to_use)) {
 		struct ofnic_tx_buf *buf = &ring->tx_buf[ntc];
 		u32 eop = buf->eop;
 		u16 status;
@@ -307,12 +340,14 @@ static void ofnic_rx_drop_partial(struct ofnic_qp *qp)
 	qp->rx_skb = NULL;
 }
 
-/* Start a frame from its first buffer: the page itself, or a copy of the
+/*
+ * Start a frame from its first buffer: the page itself, or a copy of the
  * headers the device split off (HDS) with the payload page as a fragment.
+ * The write-back's lengths were bounded by the caller. Returns 0, -EBADMSG
+ * for a write-back no frame can have, or -ENOMEM.
  */
-static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
-				      struct page *page, u32 off, u32 len,
-				      u32 metasize)
+static int ofnic_rx_first(struct ofnic_qp *qp, u32 idx, struct page *page,
+			  u32 off, u32 len, u32 metasize)
 {
 	struct ofnic_ring *ring = &qp->rx;
 	u32 status = le32_to_cpu(qp->rx_first.status);
@@ -321,22 +356,24 @@ static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
 
 	if (!(status & OFNIC_RXS_HDS)) {
 		if (!len)
-			return NULL;
+			return -EBADMSG;
 		skb = napi_build_skb(page_address(page), PAGE_SIZE);
 		if (!skb)
-			return NULL;
+			return -ENOMEM;
 		skb_mark_for_recycle(skb);
 		skb_reserve(skb, off);
 		__skb_put(skb, len);
 		if (metasize)
 			skb_metadata_set(skb, metasize);
-		return skb;
+		qp->rx_skb = skb;
+		return 0;
 	}
-	if (!ring->hdr_buf || !hlen || hlen > OFNIC_HDR_BUF_LEN)
-		return NULL;
+	/* Split headers hold at least the MAC header (eth_type_trans). */
+	if (!ring->hdr_buf || hlen < ETH_HLEN || hlen > OFNIC_HDR_BUF_LEN)
+		return -EBADMSG;
 	skb = napi_alloc_skb(&qp->napi, hlen);
 	if (!skb)
-		return NULL;
+		return -ENOMEM;
 	skb_mark_for_recycle(skb);
 	/* coherent memory: no sync needed */
 	skb_put_data(skb, ring->hdr_buf + idx * OFNIC_HDR_BUF_LEN, hlen);
@@ -344,80 +381,111 @@ static struct sk_buff *ofnic_rx_first(struct ofnic_qp *qp, u32 idx,
 		skb_add_rx_frag(skb, 0, page, OFNIC_RX_HEADROOM, len, PAGE_SIZE);
 	else
 		page_pool_put_full_page(qp->page_pool, page, true);
-	return skb;
+	qp->rx_skb = skb;
+	return 0;
 }
 
-/* Add one written-back buffer to the frame being assembled. */
-static bool ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
-			     u32 len)
+/* Add one written-back buffer to the frame being assembled (0 or -errno). */
+static int ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
+			    u32 len)
 {
 	struct sk_buff *skb = qp->rx_skb;
 
-	if (!skb) {
-		qp->rx_skb = ofnic_rx_first(qp, idx, page, OFNIC_RX_HEADROOM,
-					    len, 0);
-		return !!qp->rx_skb;
-	}
+	if (!skb)
+		return ofnic_rx_first(qp, idx, page, OFNIC_RX_HEADROOM, len, 0);
+	/* LRO_MAX_LEN keeps a real frame within MAX_SKB_FRAGS buffers */
 	if (!len || skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
-		return false;
+		return -EBADMSG;
 	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
 			OFNIC_RX_HEADROOM, len, PAGE_SIZE);
-	return true;
+	return 0;
 }
 
 /*
  * A frame the device coalesced (LRO): make it look like one GRO built, so
  * the stack can re-segment it (the device left the TCP checksum invalid).
+ * skb->data is past the MAC header; the IP header is at the device's l3_off,
+ * past any VLAN tags. Every field is checked against the frame itself.
+ * Returns the frame's wire segments, or 0 if the write-back does not add up.
  */
-static bool ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb)
+static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
+			u32 *hdrs)
 {
-	u16 segs = le16_to_cpu(wb->lro_segs), mss = le16_to_cpu(wb->lro_mss);
+	u32 segs = le16_to_cpu(wb->lro_segs), mss = le16_to_cpu(wb->lro_mss);
+	u32 l3 = wb->l3_off, thoff, thlen, payload;
 	struct tcphdr *th;
-	u32 thoff;
 
-	skb_reset_network_header(skb);
+	if (segs < 2 || segs > OFNIC_LRO_MAX_SEGS || !mss ||
+	    l3 < ETH_HLEN || l3 > ETH_HLEN + 2 * VLAN_HLEN)
+		return 0;
+	l3 -= ETH_HLEN;
 	if (wb->ptype & OFNIC_PTYPE_IPV4) {
 		const struct iphdr *iph;
 
-		if (!pskb_may_pull(skb, sizeof(*iph)))
-			return false;
-		iph = ip_hdr(skb);
-		thoff = iph->ihl * 4;
-		if (!pskb_may_pull(skb, thoff + sizeof(*th)))
-			return false;
-		iph = ip_hdr(skb);
-		skb_set_transport_header(skb, thoff);
-		th = tcp_hdr(skb);
-		th->check = ~tcp_v4_check(skb->len - thoff, iph->saddr,
-					  iph->daddr, 0);
+		if (!pskb_may_pull(skb, l3 + sizeof(*iph)))
+			return 0;
+		iph = (const struct iphdr *)(skb->data + l3);
+		if (iph->version != 4 || iph->ihl < 5 ||
+		    iph->protocol != IPPROTO_TCP)
+			return 0;
+		thoff = l3 + iph->ihl * 4;
 		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
 	} else {
 		const struct ipv6hdr *ip6;
 
-		thoff = sizeof(*ip6);
-		if (!pskb_may_pull(skb, thoff + sizeof(*th)))
-			return false;
-		ip6 = ipv6_hdr(skb);
-		skb_set_transport_header(skb, thoff);
-		th = tcp_hdr(skb);
+		if (!pskb_may_pull(skb, l3 + sizeof(*ip6)))
+			return 0;
+		ip6 = (const struct ipv6hdr *)(skb->data + l3);
+		/* the device coalesces no extension headers */
+		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
+			return 0;
+		thoff = l3 + sizeof(*ip6);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
+	}
+	if (!pskb_may_pull(skb, thoff + sizeof(*th)))
+		return 0;
+	thlen = ((struct tcphdr *)(skb->data + thoff))->doff * 4;
+	if (thlen < sizeof(*th) || !pskb_may_pull(skb, thoff + thlen) ||
+	    skb->len < thoff + thlen)
+		return 0;
+	payload = skb->len - thoff - thlen;
+	/* every segment but the last carried mss bytes */
+	if (payload <= (segs - 1) * mss || payload > segs * mss)
+		return 0;
+
+	skb_set_network_header(skb, l3);
+	skb_set_transport_header(skb, thoff);
+	th = tcp_hdr(skb);
+	if (skb_shinfo(skb)->gso_type == SKB_GSO_TCPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		th->check = ~tcp_v4_check(skb->len - thoff, iph->saddr,
+					  iph->daddr, 0);
+	} else {
+		const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
 		th->check = ~tcp_v6_check(skb->len - thoff, &ip6->saddr,
 					  &ip6->daddr, 0);
-		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
 	}
 	skb_shinfo(skb)->gso_size = mss;
 	NAPI_GRO_CB(skb)->count = segs;
 	tcp_gro_complete(skb);
-	return true;
+	*hdrs = ETH_HLEN + thoff + thlen;
+	return segs;
 }
 
-/* Checksum, hash and coalescing results of the device, for the stack. */
-void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
-		       struct ofnic_ring_stats *st)
+/*
+ * Checksum, hash and coalescing results of the device, for the stack.
+ * Returns the wire packets the frame stands for (0: drop it) and adds the
+ * bytes of the ones beyond the first to *wire_len.
+ */
+static u32 ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
+			     struct ofnic_ring_stats *st, u32 *wire_len)
 {
 	const struct ofnic_rx_wb *wb = &qp->rx_first;
 	netdev_features_t features = qp->priv->netdev->features;
 	u32 status = le32_to_cpu(wb->status);
-	u16 segs = le16_to_cpu(wb->lro_segs);
+	u32 segs, hdrs;
 
 	if ((features & NETIF_F_RXHASH) && (status & OFNIC_RXS_RSS)) {
 		bool l4 = wb->rss_type == OFNIC_RSS_TYPE_IPV4_TCP ||
@@ -432,141 +500,186 @@ void ofnic_rx_offloads(struct ofnic_qp *qp, struct sk_buff *skb,
 		st->hds++;
 	if (!(features & NETIF_F_RXCSUM)) {
 		st->csum_none++;	/* the device was told not to check */
-		return;
+		return 1;
 	}
 	if (status & (OFNIC_RXS_L3_BAD | OFNIC_RXS_L4_BAD)) {
 		st->csum_bad++;		/* the stack verifies and drops it */
-		return;
+		return 1;
 	}
 	if (!(status & OFNIC_RXS_L4_OK)) {
 		st->csum_none++;
-		return;
+		return 1;
 	}
+	if (!(status & OFNIC_RXS_LRO)) {
+		st->csum++;
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		return 1;
+	}
+	/* Its TCP checksum is not valid: a frame we cannot fix is dropped. */
+	if (!(wb->ptype & OFNIC_PTYPE_TCP) ||
+	    !(wb->ptype & (OFNIC_PTYPE_IPV4 | OFNIC_PTYPE_IPV6)))
+		return 0;
+	segs = ofnic_rx_lro(skb, wb, &hdrs);
+	if (!segs)
+		return 0;
 	st->csum++;
-	if ((status & OFNIC_RXS_LRO) && segs > 1 &&
-	    (wb->ptype & OFNIC_PTYPE_TCP) &&
-	    (wb->ptype & (OFNIC_PTYPE_IPV4 | OFNIC_PTYPE_IPV6)) &&
-	    ofnic_rx_lro(skb, wb)) {
-		st->gso_packets++;
-		st->gso_bytes += skb->len + ETH_HLEN;
-		st->gso_wire_packets += segs;
-		st->gso_wire_bytes += skb->len + ETH_HLEN +
-			(segs - 1) * (skb_tcp_all_headers(skb) + ETH_HLEN);
+	st->gso_packets++;
+	st->gso_bytes += *wire_len;
+	*wire_len += (segs - 1) * hdrs;
+	st->gso_wire_packets += segs;
+	st->gso_wire_bytes += *wire_len;
+	return segs;
+}
+
+/* Hand a completed frame to the stack, or drop a runt or a bad LRO frame. */
+void ofnic_rx_deliver(struct ofnic_qp *qp, struct sk_buff *skb,
+		      struct ofnic_ring_stats *st)
+{
+	u32 wire_len = skb->len, segs;
+
+	if (unlikely(skb_headlen(skb) < ETH_HLEN)) {
+		st->len_errors++;
+		dev_kfree_skb_any(skb);
 		return;
 	}
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->protocol = eth_type_trans(skb, qp->priv->netdev);
+	skb_record_rx_queue(skb, qp->idx);
+	segs = ofnic_rx_offloads(qp, skb, st, &wire_len);
+	if (unlikely(!segs)) {
+		st->len_errors++;
+		dev_kfree_skb_any(skb);
+		return;
+	}
+	st->packets += segs;
+	st->bytes += wire_len;
+	napi_gro_receive(&qp->napi, skb);
+}
+
+/* Stop assembling the current frame: its buffers up to EOP are dropped. */
+static void ofnic_rx_discard(struct ofnic_qp *qp, int err)
+{
+	ofnic_rx_drop_partial(qp);
+	qp->rx_skb = ERR_PTR(err);
 }
 
 /*
  * The first buffer of a frame while an XDP program is attached. Returns
- * false if the program consumed the frame (or it was dropped).
+ * true if the program consumed the frame.
  */
 static bool ofnic_rx_first_xdp(struct ofnic_qp *qp, struct bpf_prog *prog,
 			       u32 idx, struct page *page, u32 len, u32 status,
 			       struct ofnic_ring_stats *st)
 {
 	u32 off = OFNIC_RX_HEADROOM, metasize = 0;
+	int err;
 
-	/* Whole frames only (no HDS, no LRO, MTU fits a buffer): drop others. */
+	/* Whole frames only (no HDS, no LRO, MTU fits a buffer). */
 	if (unlikely(!(status & OFNIC_RXS_EOP) || (status & OFNIC_RXS_HDS) ||
-		     !len || len > OFNIC_RX_BUF_LEN)) {
+		     len < ETH_HLEN)) {
 		page_pool_put_full_page(qp->page_pool, page, true);
-		qp->rx_skb = ERR_PTR(-EINVAL);	/* discard to EOP */
-		return true;
+		ofnic_rx_discard(qp, -EBADMSG);
+		return false;
 	}
 	if (ofnic_rx_xdp(qp, prog, page, &off, &len, &metasize, st) ==
-	    OFNIC_XDP_CONSUMED)
-		return false;
-	qp->rx_skb = ofnic_rx_first(qp, idx, page, off, len, metasize);
-	if (!qp->rx_skb) {
-		page_pool_put_full_page(qp->page_pool, page, true);
-		qp->rx_skb = ERR_PTR(-ENOMEM);
+	    OFNIC_XDP_CONSUMED) {
+		st->packets++;
+		st->bytes += len;
+		return true;
 	}
-	return true;
+	err = ofnic_rx_first(qp, idx, page, off, len, metasize);
+	if (err) {
+		page_pool_put_full_page(qp->page_pool, page, true);
+		ofnic_rx_discard(qp, err);
+	}
+	return false;
 }
 
 static int ofnic_clean_rx(struct ofnic_qp *qp, int budget)
 {
 	struct ofnic_ring *ring = &qp->rx;
-	struct net_device *netdev = qp->priv->netdev;
 	struct bpf_prog *prog = READ_ONCE(qp->priv->xdp_prog);
 	struct ofnic_ring_stats st = {};
-	bool xdp_tx = false;
+	int done = 0;
 
-	while (st.packets < budget &&
-	       ring->next_to_clean != ring->next_to_use) {
+	while (done < budget && ring->next_to_clean != ring->next_to_use) {
 		u32 idx = ring->next_to_clean;
 		struct ofnic_rx_wb *wb = ofnic_rx_wb(ring, idx);
 		u32 status = le32_to_cpu(READ_ONCE(wb->status));
+		bool first = !qp->rx_skb;
 		struct page *page;
 		struct sk_buff *skb;
 		u32 len;
+		int err;
 
 		if (!(status & OFNIC_RXS_DD))
 			break;
 		dma_rmb();
-		if (!qp->rx_skb)
+		if (first)
 			qp->rx_first = *wb;
 		len = le16_to_cpu(wb->len);
 		page = ring->rx_page[idx];
 		ring->rx_page[idx] = NULL;
 		ring->next_to_clean = ofnic_next(ring, idx);
 
-		if (len)
-			page_pool_dma_sync_for_cpu(qp->page_pool, page,
-						   OFNIC_RX_HEADROOM, len);
-		if (IS_ERR(qp->rx_skb)) {
+		if (unlikely(len > ring->buf_len)) {
+			page_pool_put_full_page(qp->page_pool, page, true);
+			ofnic_rx_discard(qp, -EBADMSG);
+		} else if (IS_ERR(qp->rx_skb)) {
 			/* the rest of a frame being discarded */
 			page_pool_put_full_page(qp->page_pool, page, true);
-		} else if (prog && !qp->rx_skb) {
-			u64 sent = st.xdp_tx;
-
-			if (!ofnic_rx_first_xdp(qp, prog, idx, page, len,
-						status, &st)) {
-				xdp_tx |= st.xdp_tx != sent;
-				st.packets++;
-				st.bytes += len;
-				continue;
+		} else {
+			/* the pool's .offset (the headroom) is added for us */
+			if (len)
+				page_pool_dma_sync_for_cpu(qp->page_pool, page,
+							   0, len);
+			if (prog && first) {
+				if (ofnic_rx_first_xdp(qp, prog, idx, page, len,
+						       status, &st)) {
+					done++;
+					continue;
+				}
+			} else {
+				err = ofnic_rx_add_buf(qp, idx, page, len);
+				if (unlikely(err)) {
+					page_pool_put_full_page(qp->page_pool,
+								page, true);
+					ofnic_rx_discard(qp, err);
+				}
 			}
-		} else if (unlikely(len > OFNIC_RX_BUF_LEN ||
-				    !ofnic_rx_add_buf(qp, idx, page, len))) {
-			page_pool_put_full_page(qp->page_pool, page, true);
-			ofnic_rx_drop_partial(qp);
-			qp->rx_skb = ERR_PTR(-EINVAL);	/* discard to EOP */
 		}
 		if (!(status & OFNIC_RXS_EOP))
 			continue;
 
+		done++;
 		skb = qp->rx_skb;
 		qp->rx_skb = NULL;
 		if (IS_ERR(skb)) {
-			st.drops++;
+			if (PTR_ERR(skb) == -EBADMSG)
+				st.len_errors++;
+			else
+				st.drops++;
 			continue;
 		}
-		st.packets++;
-		st.bytes += skb->len;
-		skb->protocol = eth_type_trans(skb, netdev);
-		skb_record_rx_queue(skb, qp->idx);
-		ofnic_rx_offloads(qp, skb, &st);
-		napi_gro_receive(&qp->napi, skb);
+		ofnic_rx_deliver(qp, skb, &st);
 	}
 	ofnic_rx_stats_commit(ring, &st);
-	if (xdp_tx)
+	if (st.xdp_tx)
 		ofnic_xdp_tx_doorbell(qp);
-	return st.packets;
+	return done;
 }
 
 /* Add a poll's receive counters to the ring's. */
 void ofnic_rx_stats_commit(struct ofnic_ring *ring,
 			   const struct ofnic_ring_stats *st)
 {
-	if (st->packets || st->drops) {
+	if (st->packets || st->drops || st->len_errors) {
 		struct ofnic_ring_stats *rs = &ring->stats;
 
 		u64_stats_update_begin(&ring->syncp);
 		rs->packets += st->packets;
 		rs->bytes += st->bytes;
 		rs->drops += st->drops;
+		rs->len_errors += st->len_errors;
 		rs->csum += st->csum;
 		rs->csum_bad += st->csum_bad;
 		rs->csum_none += st->csum_none;
@@ -620,14 +733,18 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	int done;
 
 	ofnic_clean_tx(qp, budget);
+	/*
+	 * netpoll (budget 0) may run in any context: only skbs are reaped,
+	 * the page_pool, XDP and AF_XDP are left to the next real poll.
+	 */
+	if (!budget)
+		return 0;
 	if (xdp_ring) {
-		ofnic_xdp_clean_tx(qp);
+		ofnic_xdp_clean_tx(qp, xdp_ring);
 		if (qp->xsk_pool)
 			ofnic_xsk_xmit(qp, budget);
 	}
-	if (!budget)
-		done = 0;
-	else if (qp->xsk_pool)
+	if (qp->xsk_pool)
 		done = ofnic_xsk_clean_rx(qp, budget);
 	else
 		done = ofnic_clean_rx(qp, budget);
@@ -756,9 +873,15 @@ void ofnic_ring_free(struct ofnic_qp *qp, struct ofnic_ring *ring)
 	ring->desc = NULL;
 }
 
-/* Reset the ring in the device, program it and enable it. */
-void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
+/*
+ * Reset the ring in the device, program it and enable it. The device
+ * refuses a configuration it cannot take (a buffer size past
+ * OFNIC_RX_BUF_MAX on large-page kernels): that fails the start.
+ */
+int ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
 {
+	u32 qs;
+
 	writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
 	memset(ring->desc, 0, ring->size * OFNIC_DESC_SIZE);
 	writel(lower_32_bits(ring->desc_dma), ring->regs + OFNIC_Q_BASE_LO);
@@ -770,6 +893,15 @@ void ofnic_ring_hw_start(struct ofnic_ring *ring, bool rx)
 		       ring->regs + OFNIC_Q_HDR_SIZE);
 	}
 	writel(OFNIC_QC_ENABLE, ring->regs + OFNIC_Q_CTRL);
+	qs = readl(ring->regs + OFNIC_Q_STATUS);
+	if ((qs & (OFNIC_QS_ENABLED | OFNIC_QS_ERROR)) != OFNIC_QS_ENABLED) {
+		dev_err(&ring->qp->priv->pdev->dev,
+			"ring did not start (status %#x, error %u)\n", qs,
+			FIELD_GET(OFNIC_QS_ERR_MASK, qs));
+		writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
+		return -EIO;
+	}
+	return 0;
 }
 
 int ofnic_qp_alloc(struct ofnic_qp *qp)
@@ -860,12 +992,19 @@ void ofnic_qp_free(struct ofnic_qp *qp)
 }
 
 /* Program both rings, post RX buffers and start NAPI. Called under RTNL. */
-void ofnic_qp_start(struct ofnic_qp *qp)
+int ofnic_qp_start(struct ofnic_qp *qp)
 {
 	struct net_device *netdev = qp->priv->netdev;
+	int err;
 
-	ofnic_ring_hw_start(&qp->tx, false);
-	ofnic_ring_hw_start(&qp->rx, true);
+	err = ofnic_ring_hw_start(&qp->tx, false);
+	if (err)
+		return err;
+	err = ofnic_ring_hw_start(&qp->rx, true);
+	if (err) {
+		writel(OFNIC_QC_RESET, qp->tx.regs + OFNIC_Q_CTRL);
+		return err;
+	}
 	ofnic_qp_set_itr(qp);
 	/* NAPI is off: nothing else touches the page_pool's cache. */
 	ofnic_rx_fill(qp);
@@ -877,6 +1016,7 @@ void ofnic_qp_start(struct ofnic_qp *qp)
 	napi_schedule(&qp->napi);
 	local_bh_enable();
 	qp->started = true;
+	return 0;
 }
 
 /* Stop NAPI and the rings, and take every buffer back. Called under RTNL. */
@@ -908,15 +1048,20 @@ void ofnic_qp_stop(struct ofnic_qp *qp)
 }
 
 /* Recover a queue pair the device halted on an error. Called under RTNL. */
-void ofnic_qp_restart(struct ofnic_qp *qp)
+int ofnic_qp_restart(struct ofnic_qp *qp)
 {
 	struct netdev_queue *txq;
+	int err;
 
 	if (!qp->started)
-		return;
+		return 0;
 	ofnic_qp_stop(qp);
-	ofnic_qp_start(qp);
+	/* NAPI, the RX counters' only other writer, is off until the start. */
 	ofnic_stat_add(&qp->rx, &qp->rx.stats.restarts, 1);
+	err = ofnic_qp_start(qp);
+	if (err)
+		return err;
 	txq = netdev_get_tx_queue(qp->priv->netdev, qp->idx);
 	netif_tx_wake_queue(txq);
+	return 0;
 }

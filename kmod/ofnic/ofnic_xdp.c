@@ -36,7 +36,12 @@ static struct device *ofnic_xdp_dev(struct ofnic_ring *ring)
 
 /* ---- XDP TX rings -------------------------------------------------------- */
 
-/* Queue one frame on an XDP TX ring. Called with ring->xdp_lock held. */
+/*
+ * Queue one frame on an XDP TX ring. Called with ring->xdp_lock held.
+ * mapped: we mapped it (ndo_xdp_xmit, a copied AF_XDP frame); otherwise it
+ * is XDP_TX of a page of the ring owner's own page_pool, the only kind its
+ * NAPI may return to that pool's lockless cache.
+ */
 static bool ofnic_xdp_post(struct ofnic_ring *ring, struct xdp_frame *xdpf,
 			   dma_addr_t dma, bool mapped)
 {
@@ -48,28 +53,39 @@ static bool ofnic_xdp_post(struct ofnic_ring *ring, struct xdp_frame *xdpf,
 	buf->xdpf = xdpf;
 	buf->dma = dma;
 	buf->len = xdpf->len;
-	buf->mapped_page = mapped;	/* here: we mapped it (ndo_xdp_xmit) */
+	buf->mapped_page = mapped;
+	buf->own_pool = !mapped;
 	buf->xsk = 0;
 	buf->eop = idx;
 	buf->bytes = xdpf->len;
 	ofnic_tx_desc_set(ring, idx, dma, xdpf->len, OFNIC_TXD_EOP);
-	ring->next_to_use = ofnic_next(ring, idx);
+	/* publishes the slot to ofnic_xdp_clean_tx() */
+	smp_store_release(&ring->next_to_use, ofnic_next(ring, idx));
 	return true;
 }
 
+/*
+ * Give a sent (or dropped) frame back. In the owner's NAPI (bq set) its own
+ * XDP_TX pages go straight to its page_pool cache and the rest in bulk; else
+ * (teardown) each through the generic path.
+ */
 static void ofnic_xdp_buf_free(struct ofnic_ring *ring,
-			       struct ofnic_tx_buf *buf, bool napi)
+			       struct ofnic_tx_buf *buf,
+			       struct xdp_frame_bulk *bq)
 {
 	if (!buf->xdpf)
 		return;
 	if (buf->mapped_page)
 		dma_unmap_single(ofnic_xdp_dev(ring), buf->dma, buf->len,
 				 DMA_TO_DEVICE);
-	if (napi)
+	if (!bq)
+		xdp_return_frame(buf->xdpf);
+	else if (buf->own_pool)
 		xdp_return_frame_rx_napi(buf->xdpf);
 	else
-		xdp_return_frame(buf->xdpf);
+		xdp_return_frame_bulk(buf->xdpf, bq);
 	buf->xdpf = NULL;
+	buf->own_pool = 0;
 	buf->len = 0;
 }
 
@@ -84,14 +100,16 @@ void ofnic_xdp_tx_doorbell(struct ofnic_qp *qp)
 }
 
 /* Reap the frames the device sent from pair qp's XDP TX ring (NAPI). */
-void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
+void ofnic_xdp_clean_tx(struct ofnic_qp *qp, struct ofnic_ring *ring)
 {
-	struct ofnic_ring *ring = qp->xdp_ring;
 	unsigned int pkts = 0, bytes = 0, errs = 0, xsk = 0;
 	u32 ntc = ring->next_to_clean;
+	struct xdp_frame_bulk bq;
 
-	/* next_to_use may grow under us (ndo_xdp_xmit): reading it is enough */
-	while (ntc != READ_ONCE(ring->next_to_use)) {
+	xdp_frame_bulk_init(&bq);
+	rcu_read_lock();	/* xdp_return_frame_bulk() looks up the pools */
+	/* next_to_use may grow under us (ndo_xdp_xmit): acquire pairs with post */
+	while (ntc != smp_load_acquire(&ring->next_to_use)) {
 		struct ofnic_tx_buf *buf = &ring->tx_buf[ntc];
 		u16 status;
 
@@ -107,9 +125,11 @@ void ofnic_xdp_clean_tx(struct ofnic_qp *qp)
 			buf->xsk = 0;	/* the pool's own memory */
 			xsk++;
 		}
-		ofnic_xdp_buf_free(ring, buf, true);
+		ofnic_xdp_buf_free(ring, buf, &bq);
 		ntc = ofnic_next(ring, ntc);
 	}
+	xdp_flush_frame_bulk(&bq);
+	rcu_read_unlock();
 	if (!pkts)
 		return;
 	if (xsk)
@@ -360,18 +380,59 @@ err_free:
 	return err;
 }
 
-void ofnic_xdp_rings_start(struct ofnic_priv *priv)
+/* Start pair i's XDP TX ring and hand it to its owner. */
+static int ofnic_xdp_ring_start(struct ofnic_priv *priv, unsigned int i)
+{
+	struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
+	int err;
+
+	err = ofnic_ring_hw_start(&xq->tx, false);
+	ofnic_qp_set_itr(xq);
+	writel(1, xq->regs + OFNIC_QP_INT_ARM);
+	/*
+	 * Even a ring that did not start is handed over: XDP_TX then finds it
+	 * full and counts the frames, instead of finding no ring at all.
+	 */
+	WRITE_ONCE(priv->qp[i].xdp_ring, &xq->tx);
+	return err;
+}
+
+int ofnic_xdp_rings_start(struct ofnic_priv *priv)
 {
 	unsigned int i;
+	int err = 0;
 
-	for (i = 0; i < priv->num_qp; i++) {
-		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
+	for (i = 0; i < priv->num_qp; i++)
+		err = ofnic_xdp_ring_start(priv, i) ?: err;
+	return err;
+}
 
-		ofnic_ring_hw_start(&xq->tx, false);
-		ofnic_qp_set_itr(xq);
-		writel(1, xq->regs + OFNIC_QP_INT_ARM);
-		WRITE_ONCE(priv->qp[i].xdp_ring, &xq->tx);
+/*
+ * Take back every frame still on pair i's XDP TX ring and reset it. Nobody
+ * may use the ring: its owner's NAPI is off and synchronize_net() has run
+ * since the owner's xdp_ring was cleared.
+ */
+static void ofnic_xdp_ring_drain(struct ofnic_priv *priv, unsigned int i)
+{
+	struct ofnic_ring *ring = &priv->qp[priv->num_qp + i].tx;
+	u32 j, xsk = 0;
+
+	writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
+	for (j = ring->next_to_clean; j != ring->next_to_use;
+	     j = ofnic_next(ring, j)) {
+		struct ofnic_tx_buf *buf = &ring->tx_buf[j];
+
+		if (buf->xsk) {
+			buf->xsk = 0;
+			xsk++;
+		}
+		ofnic_xdp_buf_free(ring, buf, NULL);
 	}
+	/* AF_XDP frames never sent still go back to their socket */
+	if (xsk && priv->qp[i].xsk_pool)
+		xsk_tx_completed(priv->qp[i].xsk_pool, xsk);
+	ring->next_to_use = 0;
+	ring->next_to_clean = 0;
 }
 
 /* Stop the XDP TX rings; the owners' NAPI is already disabled. */
@@ -383,28 +444,30 @@ void ofnic_xdp_rings_stop(struct ofnic_priv *priv)
 		WRITE_ONCE(priv->qp[i].xdp_ring, NULL);
 	/* No ndo_xdp_xmit still looks at a ring after this. */
 	synchronize_net();
-	for (i = 0; i < priv->num_qp; i++) {
-		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
-		struct ofnic_ring *ring = &xq->tx;
-		u32 j, xsk = 0;
+	for (i = 0; i < priv->num_qp; i++)
+		ofnic_xdp_ring_drain(priv, i);
+}
 
-		writel(OFNIC_QC_RESET, ring->regs + OFNIC_Q_CTRL);
-		for (j = ring->next_to_clean; j != ring->next_to_use;
-		     j = ofnic_next(ring, j)) {
-			struct ofnic_tx_buf *buf = &ring->tx_buf[j];
+/* Recover pair i's XDP TX ring after the device halted it. Under RTNL. */
+int ofnic_xdp_ring_restart(struct ofnic_priv *priv, unsigned int i)
+{
+	struct ofnic_qp *owner = &priv->qp[i];
+	int err;
 
-			if (buf->xsk) {
-				buf->xsk = 0;
-				xsk++;
-			}
-			ofnic_xdp_buf_free(ring, buf, false);
-		}
-		/* AF_XDP frames never sent still go back to their socket */
-		if (xsk && priv->qp[i].xsk_pool)
-			xsk_tx_completed(priv->qp[i].xsk_pool, xsk);
-		ring->next_to_use = 0;
-		ring->next_to_clean = 0;
-	}
+	if (!owner->started || !owner->xdp_ring)
+		return 0;
+	napi_disable(&owner->napi);
+	WRITE_ONCE(owner->xdp_ring, NULL);
+	synchronize_net();
+	ofnic_xdp_ring_drain(priv, i);
+	/* NAPI, the other writer of these counters, is off */
+	ofnic_stat_add(&owner->rx, &owner->rx.stats.restarts, 1);
+	err = ofnic_xdp_ring_start(priv, i);
+	napi_enable(&owner->napi);
+	local_bh_disable();
+	napi_schedule(&owner->napi);
+	local_bh_enable();
+	return err;
 }
 
 void ofnic_xdp_rings_free(struct ofnic_priv *priv)

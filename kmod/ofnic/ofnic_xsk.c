@@ -99,10 +99,7 @@ static void ofnic_xsk_pass(struct ofnic_qp *qp, struct xdp_buff *xdp,
 		skb_metadata_set(skb, metasize);
 	}
 	xsk_buff_free(xdp);
-	skb->protocol = eth_type_trans(skb, qp->priv->netdev);
-	skb_record_rx_queue(skb, qp->idx);
-	ofnic_rx_offloads(qp, skb, st);
-	napi_gro_receive(&qp->napi, skb);
+	ofnic_rx_deliver(qp, skb, st);
 }
 
 int ofnic_xsk_clean_rx(struct ofnic_qp *qp, int budget)
@@ -110,9 +107,9 @@ int ofnic_xsk_clean_rx(struct ofnic_qp *qp, int budget)
 	struct bpf_prog *prog = READ_ONCE(qp->priv->xdp_prog);
 	struct ofnic_ring *ring = &qp->rx;
 	struct ofnic_ring_stats st = {};
-	u64 xdp_tx = 0;
+	int done = 0;
 
-	while (st.packets < budget &&
+	while (done < budget &&
 	       ring->next_to_clean != ring->next_to_use) {
 		u32 idx = ring->next_to_clean;
 		struct ofnic_rx_wb *wb = ofnic_rx_wb(ring, idx);
@@ -129,32 +126,36 @@ int ofnic_xsk_clean_rx(struct ofnic_qp *qp, int budget)
 		ring->rx_xsk[idx] = NULL;
 		ring->next_to_clean = ofnic_next(ring, idx);
 
-		/* a frame spanning buffers (or its tail): not for AF_XDP */
+		/*
+		 * Frames fit one buffer here (MTU and no HDS or LRO): anything
+		 * else is a write-back no frame can have, dropped to its EOP.
+		 */
 		if (IS_ERR(qp->rx_skb) || !(status & OFNIC_RXS_EOP) ||
-		    (status & OFNIC_RXS_HDS) || !len || len > ring->buf_len) {
+		    (status & OFNIC_RXS_HDS) || len < ETH_HLEN ||
+		    len > ring->buf_len) {
 			xsk_buff_free(xdp);
 			qp->rx_skb = (status & OFNIC_RXS_EOP) ? NULL :
-				     ERR_PTR(-EINVAL);
-			if (status & OFNIC_RXS_EOP)
-				st.drops++;
+				     ERR_PTR(-EBADMSG);
+			if (status & OFNIC_RXS_EOP) {
+				st.len_errors++;
+				done++;
+			}
 			continue;
 		}
+		done++;
 		xsk_buff_set_size(xdp, len);
 		xsk_buff_dma_sync_for_cpu(xdp);
-		st.packets++;
-		st.bytes += len;
-		if (!prog) {
-			ofnic_xsk_pass(qp, xdp, &st);
+		if (prog && ofnic_xdp_act(qp, prog, xdp, &st, true) != XDP_PASS) {
+			st.packets++;
+			st.bytes += len;
 			continue;
 		}
-		if (ofnic_xdp_act(qp, prog, xdp, &st, true) == XDP_PASS)
-			ofnic_xsk_pass(qp, xdp, &st);
-		xdp_tx |= st.xdp_tx;
+		ofnic_xsk_pass(qp, xdp, &st);
 	}
 	ofnic_rx_stats_commit(ring, &st);
-	if (xdp_tx)
+	if (st.xdp_tx)
 		ofnic_xdp_tx_doorbell(qp);
-	return st.packets;
+	return done;
 }
 
 /* Give the frames still on the RX ring back to the socket's pool. */
@@ -191,12 +192,14 @@ void ofnic_xsk_xmit(struct ofnic_qp *qp, int budget)
 		xsk_buff_raw_dma_sync_for_device(pool, dma, xd.len);
 		buf->xdpf = NULL;
 		buf->xsk = 1;
+		buf->own_pool = 0;
 		buf->dma = dma;
 		buf->len = 0;		/* nothing for us to unmap */
 		buf->bytes = xd.len;
 		buf->eop = idx;
 		ofnic_tx_desc_set(ring, idx, dma, xd.len, OFNIC_TXD_EOP);
-		ring->next_to_use = ofnic_next(ring, idx);
+		/* publishes the slot to ofnic_xdp_clean_tx() */
+		smp_store_release(&ring->next_to_use, ofnic_next(ring, idx));
 		sent++;
 	}
 	if (sent) {
