@@ -116,6 +116,7 @@ struct ofdma_dev {
 	struct mutex dbg_lock;	/* debugfs inject/bench */
 	char inject_result[128];
 	char bench_result[256];
+	char cbcheck_result[128];
 	char *poll_result;	/* debugfs pollcheck, kmalloc'ed */
 	struct work_struct free_work;	/* frees it after the last reference */
 	struct ofdma_chan chan[] __counted_by(nchan);

@@ -15,9 +15,19 @@
  *           callback, no interrupt flag); before an f copy it arms the
  *           injector as "CHAN next" does. Then it asks tx_status again about
  *           every cookie and compares the data. read: one line per copy
+ *   cbcheck write "CHAN N" (N up to OFDMA_POLL_MAX): a private client makes N
+ *           64-byte copies with callbacks and no interrupt flag, and polls
+ *           the last one with tx_status until it completes, then waits for
+ *           the callbacks; then N more with interrupts, terminated at once
+ *           with dmaengine_terminate_sync(). read: "chan C copies N
+ *           callbacks R in_task T in_poller P running_after_sync S late L":
+ *           R callbacks of the first N ran, T of them in process context, P
+ *           in the polling thread; S callbacks were still running when
+ *           terminate_sync returned, L started after it
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
@@ -508,6 +518,157 @@ static const struct file_operations ofdma_pollcheck_fops = {
 	.llseek = default_llseek,
 };
 
+/* What the callbacks of cbcheck saw. */
+struct ofdma_cbcheck {
+	struct task_struct *poller;
+	struct completion all;		/* the first n callbacks ran */
+	unsigned int n;
+	atomic_t ran, in_task, in_poller, running, late;
+	bool synced;			/* terminate_sync returned */
+};
+
+static void ofdma_cbcheck_cb(void *param, const struct dmaengine_result *res)
+{
+	struct ofdma_cbcheck *k = param;
+	u64 end;
+
+	atomic_inc(&k->running);
+	if (READ_ONCE(k->synced))
+		atomic_inc(&k->late);
+	if (in_task()) {
+		atomic_inc(&k->in_task);
+		if (current == k->poller)
+			atomic_inc(&k->in_poller);
+	}
+	if (atomic_inc_return(&k->ran) == k->n)
+		complete(&k->all);
+	/* a callback that takes a while: synchronize must wait for it */
+	end = ktime_get_ns() + 50 * NSEC_PER_USEC;
+	while (ktime_get_ns() < end)
+		cpu_relax();
+	atomic_dec(&k->running);
+}
+
+/* n copies with callbacks, the last one polled; then n terminated. */
+static int ofdma_cbcheck(struct ofdma_dev *od, unsigned int ch, unsigned int n,
+			 char *out, size_t size)
+{
+	struct device *dev = &od->pdev->dev;
+	struct dma_async_tx_descriptor *tx;
+	struct ofdma_cbcheck *k;
+	dma_cookie_t cookie = 0;
+	unsigned long end;
+	struct dma_chan *chan;
+	dma_cap_mask_t mask;
+	unsigned int i, round;
+	int running = 0;
+	dma_addr_t addr;
+	u8 *buf;
+	int ret = 0;
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	k->poller = current;
+	k->n = n;
+	init_completion(&k->all);
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	chan = dma_request_channel(mask, ofdma_poll_filter, &od->chan[ch].chan);
+	if (!chan) {
+		kfree(k);
+		return -EBUSY;	/* another client holds it */
+	}
+	buf = dma_alloc_coherent(dev, 2 * PAGE_SIZE, &addr, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_chan;
+	}
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < n; i++) {
+			size_t off = i * OFDMA_POLL_LEN;
+
+			tx = dmaengine_prep_dma_memcpy(chan, addr + PAGE_SIZE + off, addr + off,
+						       OFDMA_POLL_LEN,
+						       DMA_CTRL_ACK |
+						       (round ? DMA_PREP_INTERRUPT : 0));
+			if (!tx) {
+				ret = -EIO;
+				goto out_buf;
+			}
+			tx->callback_result = ofdma_cbcheck_cb;
+			tx->callback_param = k;
+			cookie = dmaengine_submit(tx);
+		}
+		dma_async_issue_pending(chan);
+		if (round)
+			break;
+		end = jiffies + 5 * HZ;
+		while (dma_async_is_tx_complete(chan, cookie, NULL, NULL) == DMA_IN_PROGRESS &&
+		       time_before(jiffies, end))
+			cpu_relax();
+		if (!wait_for_completion_timeout(&k->all, 5 * HZ))
+			dev_warn(dev, "cbcheck: %d of %u callbacks ran\n",
+				 atomic_read(&k->ran), n);
+	}
+	dmaengine_terminate_sync(chan);
+	running = atomic_read(&k->running);
+	WRITE_ONCE(k->synced, true);
+	msleep(100);
+	scnprintf(out, size,
+		  "chan %u copies %u callbacks %d in_task %d in_poller %d running_after_sync %d late %d\n",
+		  ch, n, min_t(int, atomic_read(&k->ran), n), atomic_read(&k->in_task),
+		  atomic_read(&k->in_poller), running, atomic_read(&k->late));
+out_buf:
+	dma_free_coherent(dev, 2 * PAGE_SIZE, buf, addr);
+out_chan:
+	dma_release_channel(chan);
+	kfree(k);
+	return ret;
+}
+
+static ssize_t ofdma_cbcheck_write(struct file *f, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	unsigned int ch, n;
+	char buf[32], out[sizeof(od->inject_result)];
+	int ret;
+
+	ret = ofdma_dbg_line(buf, sizeof(buf), ubuf, count);
+	if (ret)
+		return ret;
+	if (sscanf(buf, "%u %u", &ch, &n) != 2 || ch >= od->nchan || !n ||
+	    n > OFDMA_POLL_MAX)
+		return -EINVAL;
+	mutex_lock(&od->dbg_lock);
+	ret = ofdma_cbcheck(od, ch, n, out, sizeof(out));
+	if (!ret)
+		strscpy(od->cbcheck_result, out, sizeof(od->cbcheck_result));
+	mutex_unlock(&od->dbg_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t ofdma_cbcheck_read(struct file *f, char __user *ubuf, size_t count,
+				  loff_t *ppos)
+{
+	struct ofdma_dev *od = file_inode(f)->i_private;
+	char buf[sizeof(od->cbcheck_result)];
+
+	mutex_lock(&od->dbg_lock);
+	strscpy(buf, od->cbcheck_result, sizeof(buf));
+	mutex_unlock(&od->dbg_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, strlen(buf));
+}
+
+static const struct file_operations ofdma_cbcheck_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ofdma_cbcheck_read,
+	.write = ofdma_cbcheck_write,
+	.llseek = default_llseek,
+};
+
 void ofdma_debugfs_init(struct ofdma_dev *od)
 {
 	od->dbg = debugfs_create_dir(pci_name(od->pdev), ofdma_dbg_root);
@@ -515,6 +676,7 @@ void ofdma_debugfs_init(struct ofdma_dev *od)
 	debugfs_create_file("inject", 0600, od->dbg, od, &ofdma_inject_fops);
 	debugfs_create_file("bench", 0600, od->dbg, od, &ofdma_bench_fops);
 	debugfs_create_file("pollcheck", 0600, od->dbg, od, &ofdma_pollcheck_fops);
+	debugfs_create_file("cbcheck", 0600, od->dbg, od, &ofdma_cbcheck_fops);
 }
 
 void ofdma_debugfs_exit(struct ofdma_dev *od)
