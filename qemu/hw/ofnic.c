@@ -664,6 +664,10 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
         error_setg(errp, "ofnic: queues must be 1..%d", OFNIC_MAX_QP);
         return;
     }
+    if (s->hostile_rate > 1000) {
+        error_setg(errp, "ofnic: hostile-rate is per 1000 frames: 0..1000");
+        return;
+    }
     d->config_write = ofnic_write_config;
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
 
@@ -696,6 +700,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
             timer_new_ns(QEMU_CLOCK_VIRTUAL, ofnic_qp_timer_cb, qp);
     }
     ofnic_rx_init(s);
+    ofnic_hostile_init(s);
 
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
     s->nic = qemu_new_nic(&ofnic_net_info, &s->conf,
@@ -725,6 +730,7 @@ static void ofnic_exit(PCIDevice *d)
     }
     qemu_del_nic(s->nic);
     ofnic_rx_uninit(s);
+    ofnic_hostile_uninit(s);
     msix_uninit_exclusive_bar(d);
     g_free(s->frame);
     g_free(s->seg);
@@ -739,6 +745,10 @@ static const VMStateDescription ofnic_vmstate = {
 static Property ofnic_properties[] = {
     DEFINE_NIC_PROPERTIES(OfnicState, conf),
     DEFINE_PROP_UINT32("queues", OfnicState, num_qp, OFNIC_MAX_QP),
+    /* testing a driver against a lying device: ofnic_hostile.c */
+    DEFINE_PROP_UINT32("hostile-seed", OfnicState, hostile_seed, 0),
+    DEFINE_PROP_UINT32("hostile-rate", OfnicState, hostile_rate, 0),
+    DEFINE_PROP_UINT32("hostile-lies", OfnicState, hostile_lies, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -142,6 +142,13 @@ struct OfnicState {
     uint32_t tx_epoch;
     uint8_t *rx_frame;      /* RX linear copy of the frame being received */
     struct NetRxPkt *rx_pkt;
+
+    /* hostile mode (ofnic_hostile.c): properties, then state */
+    uint32_t hostile_seed;
+    uint32_t hostile_rate;  /* lies per 1000 frames written back */
+    uint32_t hostile_lies;  /* honest again after this many (0: never) */
+    GRand *hostile_rand;
+    uint32_t hostile_told;
 };
 
 /* ---- ofnic.c ------------------------------------------------------------- */
@@ -179,6 +186,15 @@ void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n);
 void ofnic_tx_bh(void *opaque);
 
 /* ---- ofnic_rx.c ---------------------------------------------------------- */
+
+/* ---- ofnic_hostile.c ----------------------------------------------------- */
+
+void ofnic_hostile_init(OfnicState *s);
+void ofnic_hostile_uninit(OfnicState *s);
+int ofnic_hostile_pick(OfnicState *s);
+void ofnic_hostile_apply(OfnicState *s, int lie, uint32_t n, uint32_t need,
+                         uint32_t buf_size, struct ofnic_rx_wb *wb,
+                         uint32_t *status);
 
 void ofnic_rx_init(OfnicState *s);
 void ofnic_rx_uninit(OfnicState *s);

@@ -214,6 +214,7 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
     PCIDevice *d = PCI_DEVICE(s);
     OfnicRing *r = &qp->rx;
     uint32_t hlen = 0, dlen, need, n, off, first = r->head, status;
+    int lie;
 
     if ((s->rx_ctrl & OFNIC_RXC_HDS) && r->hdr_size && m->split_len &&
         m->split_len <= r->hdr_size && m->split_len <= len) {
@@ -228,6 +229,9 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
         return OFNIC_RXW_NO_DESC;
     }
 
+    status = OFNIC_RXS_DD | (need == 1 ? OFNIC_RXS_EOP : 0) | m->status |
+             (hlen ? OFNIC_RXS_HDS : 0);
+    lie = ofnic_hostile_pick(s);
     off = hlen;
     for (n = 0; n < need; n++) {
         hwaddr da = ofnic_desc_addr(r, first + n);
@@ -266,14 +270,15 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
             wb.status = cpu_to_le32(OFNIC_RXS_DD |
                                     (n == need - 1 ? OFNIC_RXS_EOP : 0));
         }
+        if (lie >= 0) {
+            ofnic_hostile_apply(s, lie, n, need, r->buf_size, &wb, &status);
+        }
         if (pci_dma_write(d, da, &wb, sizeof(wb))) {
             ofnic_ring_fail(qp, true, OFNIC_ERR_DESC_DMA,
                             "descriptor write-back failed");
             return OFNIC_RXW_FAILED;
         }
     }
-    status = OFNIC_RXS_DD | (need == 1 ? OFNIC_RXS_EOP : 0) | m->status |
-             (hlen ? OFNIC_RXS_HDS : 0);
     /* Everything of the frame is visible before its first DD. */
     smp_wmb();
     if (stl_le_pci_dma(d, ofnic_desc_addr(r, first) +
