@@ -137,6 +137,7 @@ const Field kOfcopyConfig[] = {
     {OFCOPY_A_CONFIG_ENABLED, "enabled", FT::U32},
     {OFCOPY_A_CONFIG_COPYBREAK, "copybreak", FT::U32},
     {OFCOPY_A_CONFIG_CHANNELS, "channels", FT::U32},
+    {OFCOPY_A_CONFIG_TIMEOUT_MS, "timeout-ms", FT::U32},
 };
 
 const Field kOfcopyStats[] = {
