@@ -102,6 +102,7 @@ struct ofdma_chan {
 	struct ofdma_chan_stats stats;
 	atomic_t poison;	/* fault injection: spoil the next N client descriptors */
 	atomic_t refuse;	/* fault injection: refuse the next N client preps */
+	atomic_t stall;		/* fault injection: no doorbell until terminate_all */
 };
 
 struct ofdma_dev {

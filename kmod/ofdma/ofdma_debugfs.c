@@ -6,7 +6,9 @@
  *           descriptor the device must refuse, wait for it; read: the outcome.
  *           "CHAN next": the next descriptor a client (dmatest, ofcopy...)
  *           submits on CHAN gets a bad source address; "CHAN full": the
- *           next prep of a client on CHAN fails as if the ring were full
+ *           next prep of a client on CHAN fails as if the ring were full;
+ *           "CHAN stall": issue_pending rings no doorbell on CHAN until the
+ *           next terminate_all, so the client's descriptors never complete
  *   bench   write "CHAN KIB ROUNDS": copy a KIB KiB buffer ROUNDS times with the
  *           engine and with memcpy(), verify; read: the numbers
  *   pollcheck  write "CHAN PATTERN" (PATTERN: up to OFDMA_POLL_MAX letters g
@@ -171,8 +173,9 @@ static ssize_t ofdma_inject_write(struct file *f, const char __user *ubuf,
 	if (ofdma_parse_chan(od, buf, &ch, kind, NULL, NULL))
 		return -EINVAL;
 	c = &od->chan[ch];
-	if (!strcmp(kind, "next") || !strcmp(kind, "full")) {
-		atomic_t *armed = kind[0] == 'n' ? &c->poison : &c->refuse;
+	if (!strcmp(kind, "next") || !strcmp(kind, "full") || !strcmp(kind, "stall")) {
+		atomic_t *armed = kind[0] == 'n' ? &c->poison :
+				  kind[0] == 'f' ? &c->refuse : &c->stall;
 
 		atomic_inc(armed);
 		mutex_lock(&od->dbg_lock);

@@ -445,7 +445,8 @@ static void ofdma_issue_pending(struct dma_chan *chan)
 	unsigned long irqf;
 
 	spin_lock_irqsave(&c->lock, irqf);
-	if (!c->od->gone && !c->halted && c->issued != c->submitted) {
+	if (!c->od->gone && !c->halted && c->issued != c->submitted &&
+	    !atomic_read(&c->stall)) {
 		/* descriptors are in memory before the doorbell */
 		wmb();
 		writel(ofdma_slot(c, c->submitted), c->regs + OFDMA_CH_TAIL);
@@ -525,6 +526,7 @@ static int ofdma_terminate_all(struct dma_chan *chan)
 	unsigned long irqf;
 
 	spin_lock_irqsave(&c->lock, irqf);
+	atomic_set(&c->stall, 0);
 	if (!c->od->gone) {
 		/* the reset returns once the descriptor being executed is done */
 		ofdma_hw_stop(c);
