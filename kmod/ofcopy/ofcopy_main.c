@@ -28,8 +28,10 @@
  * recvmsg returns, and the skbs a descriptor reads stay queued until it
  * completed (the lock keeps tcp_prune_queue/collapse away). Any error or
  * timeout re-copies the whole batch with the CPU from the still-queued skbs
- * into the still-pinned pages. Small batches, short reads, MSG_PEEK and other
- * special cases use the CPU (see the fallback counters).
+ * into the still-pinned pages, and a descriptor the engine refuses leaves the
+ * rest of its batch to the CPU; the CPU writes a page only once it is
+ * unmapped. Small batches, short reads, MSG_PEEK and other special cases use
+ * the CPU (see the fallback counters).
  */
 #include <linux/debugfs.h>
 #include <linux/dmaengine.h>
