@@ -5,13 +5,14 @@
 # caps it) go through the engine; then through the CPU tail of batches whose
 # descriptors the engine refuses ("inject CHAN full"); then through whole-batch
 # CPU re-copies after DMA errors ("inject CHAN next"). The sha256 must match
-# each time. Needs the kernel command line swiotlb=force:
-#   OFNIC_KERNEL_ARGS=swiotlb=force selftests/run ofcopy/swiotlb.sh
+# each time. Needs the kernel command line swiotlb=force, else it skips:
+#   selftests/run 'ofcopy/swiotlb.sh [swiotlb=force]'
+#   (or OFNIC_KERNEL_ARGS=swiotlb=force qemu/vm-run -- selftests/ofcopy/swiotlb.sh)
 cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofcopy/lib.sh
 
 grep -qw 'swiotlb=force' /proc/cmdline ||
-	skip_all "needs swiotlb=force: OFNIC_KERNEL_ARGS=swiotlb=force selftests/run ofcopy/swiotlb.sh"
+	skip_all "needs swiotlb=force: selftests/run 'ofcopy/swiotlb.sh [swiotlb=force]'"
 ktap_header 8
 ofcopy_setup
 mb=$((OFCOPY_MB < 256 ? OFCOPY_MB : 256))
