@@ -220,7 +220,9 @@ static inline u64 ofnic_rd_stat(struct ofnic_priv *priv, unsigned int i)
 
 static inline u32 ofnic_ring_unused(const struct ofnic_ring *ring)
 {
-	return (ring->next_to_clean - ring->next_to_use - 1) & (ring->size - 1);
+	/* acquire: pairs with the cleaner's release of the slots it freed */
+	return (smp_load_acquire(&ring->next_to_clean) - ring->next_to_use - 1) &
+	       (ring->size - 1);
 }
 
 static inline u32 ofnic_next(const struct ofnic_ring *ring, u32 i)
@@ -284,6 +286,7 @@ void ofnic_rx_stats_commit(struct ofnic_ring *ring,
 
 void ofnic_qp_set_itr(struct ofnic_qp *qp);
 void ofnic_dim_work(struct work_struct *work);
+void ofnic_dim_cancel(struct ofnic_qp *qp);
 
 /* ofnic_netdev.c */
 struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,

@@ -331,16 +331,14 @@ static int ofnic_set_coalesce(struct net_device *netdev,
 		struct ofnic_qp *qp = &priv->qp[i];
 
 		/*
-		 * A DIM step already decided, or one a poll still running
-		 * schedules, would overwrite these values: with NAPI off
-		 * neither can happen.
+		 * A DIM step already pending would overwrite these values; one
+		 * a poll still running schedules sees adaptive_rx off and
+		 * writes nothing (ofnic_dim_work).
 		 */
-		if (qp->started)
-			napi_disable(&qp->napi);
-		cancel_work_sync(&qp->dim.work);
+		ofnic_dim_cancel(qp);
 		ofnic_qp_set_itr(qp);
-		if (qp->started)
-			napi_enable(&qp->napi);
+		if (priv->xdp_rings)
+			ofnic_qp_set_itr(&priv->qp[priv->num_qp + i]);
 	}
 	return 0;
 }

@@ -174,6 +174,9 @@ static u32 ofnic_rx_ctrl(struct ofnic_priv *priv, netdev_features_t features)
 		rxc |= OFNIC_RXC_LRO;
 	if (priv->hds)
 		rxc |= OFNIC_RXC_HDS;
+	/* XDP and AF_XDP take whole frames, before fix_features drops GRO_HW */
+	if (ofnic_whole_frames(priv))
+		rxc &= ~OFNIC_RXC_LRO;
 	if (priv->features & OFNIC_F_RSS)
 		rxc |= OFNIC_RXC_RSS;
 	return rxc;
@@ -326,16 +329,21 @@ static void ofnic_tx_timeout(struct net_device *netdev, unsigned int txq)
 	schedule_work(&priv->reset_work);
 }
 
-/* Restart every queue pair the device halted (or that timed out). */
+/*
+ * Restart every queue pair (or XDP TX ring) the device halted or that timed
+ * out. One that does not start again takes all queues with it: they are
+ * rebuilt, and if that fails too the interface goes down.
+ */
 static void ofnic_reset_task(struct work_struct *work)
 {
 	struct ofnic_priv *priv = container_of(work, struct ofnic_priv,
 					       reset_work);
 	struct net_device *netdev = priv->netdev;
+	bool rebuild = false;
 	unsigned int i;
 
 	rtnl_lock();
-	for (i = 0; i < priv->num_qp && netif_running(netdev); i++) {
+	for (i = 0; i < priv->num_qp && priv->up; i++) {
 		struct ofnic_qp *qp = &priv->qp[i];
 		u32 txs = readl(qp->tx.regs + OFNIC_Q_STATUS);
 		u32 rxs = readl(qp->rx.regs + OFNIC_Q_STATUS);
@@ -346,13 +354,12 @@ static void ofnic_reset_task(struct work_struct *work)
 		netdev_warn(netdev, "queue pair %u: tx error %u, rx error %u: resetting it\n",
 			    i, FIELD_GET(OFNIC_QS_ERR_MASK, txs),
 			    FIELD_GET(OFNIC_QS_ERR_MASK, rxs));
-		if (ofnic_qp_restart(qp))
-			netdev_err(netdev, "queue pair %u did not restart\n", i);
 		priv->reset_count++;
+		if (ofnic_qp_restart(qp))
+			rebuild = true;
 	}
 	/* XDP TX rings: the TX rings of pairs num_qp.., owned by pairs 0.. */
-	for (i = 0; i < priv->num_qp && netif_running(netdev) &&
-	     READ_ONCE(priv->qp[i].xdp_ring); i++) {
+	for (i = 0; i < priv->num_qp && priv->up && priv->xdp_rings; i++) {
 		struct ofnic_qp *xq = &priv->qp[priv->num_qp + i];
 		u32 txs = readl(xq->tx.regs + OFNIC_Q_STATUS);
 
@@ -360,9 +367,17 @@ static void ofnic_reset_task(struct work_struct *work)
 			continue;
 		netdev_warn(netdev, "XDP TX ring %u: error %u: resetting it\n",
 			    i, FIELD_GET(OFNIC_QS_ERR_MASK, txs));
-		if (ofnic_xdp_ring_restart(priv, i))
-			netdev_err(netdev, "XDP TX ring %u did not restart\n", i);
 		priv->reset_count++;
+		if (ofnic_xdp_ring_restart(priv, i))
+			rebuild = true;
+	}
+	if (rebuild && priv->up) {
+		netdev_err(netdev, "a ring did not restart: rebuilding all queues\n");
+		ofnic_stop(netdev);
+		if (ofnic_open(netdev)) {
+			netdev_err(netdev, "rebuild failed: interface down\n");
+			dev_close(netdev);
+		}
 	}
 	rtnl_unlock();
 }

@@ -264,7 +264,8 @@ static void ofnic_clean_tx(struct ofnic_qp *qp, int budget)
 	}
 	if (!pkts)
 		return;
-	ring->next_to_clean = ntc;
+	/* release: the slots are free only after we stopped touching them */
+	smp_store_release(&ring->next_to_clean, ntc);
 
 	ofnic_tx_stats_commit(ring, pkts, bytes, errs);
 
@@ -402,6 +403,23 @@ static int ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
 }
 
 /*
+ * Is the header at l3 (from skb->data, past the MAC header) the proto the
+ * frame's EtherType chain leads to? Only VLAN tags may stand before it.
+ */
+static bool ofnic_rx_l3_is(struct sk_buff *skb, u32 l3, __be16 proto)
+{
+	__be16 type = skb->protocol;
+	u32 off;
+
+	for (off = 0; off < l3; off += VLAN_HLEN) {
+		if (!eth_type_vlan(type) || !pskb_may_pull(skb, off + VLAN_HLEN))
+			return false;
+		type = ((struct vlan_hdr *)(skb->data + off))->h_vlan_encapsulated_proto;
+	}
+	return off == l3 && type == proto;
+}
+
+/*
  * A frame the device coalesced (LRO): make it look like one GRO built, so
  * the stack can re-segment it (the device left the TCP checksum invalid).
  * skb->data is past the MAC header; the IP header is at the device's l3_off,
@@ -419,25 +437,30 @@ static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
 	    l3 < ETH_HLEN || l3 > ETH_HLEN + 2 * VLAN_HLEN)
 		return 0;
 	l3 -= ETH_HLEN;
+	/* the device fixed the IP length to the coalesced frame's (no padding) */
 	if (wb->ptype & OFNIC_PTYPE_IPV4) {
 		const struct iphdr *iph;
 
-		if (!pskb_may_pull(skb, l3 + sizeof(*iph)))
+		if (!ofnic_rx_l3_is(skb, l3, htons(ETH_P_IP)) ||
+		    !pskb_may_pull(skb, l3 + sizeof(*iph)))
 			return 0;
 		iph = (const struct iphdr *)(skb->data + l3);
 		if (iph->version != 4 || iph->ihl < 5 ||
-		    iph->protocol != IPPROTO_TCP)
+		    iph->protocol != IPPROTO_TCP ||
+		    ntohs(iph->tot_len) != skb->len - l3)
 			return 0;
 		thoff = l3 + iph->ihl * 4;
 		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
 	} else {
 		const struct ipv6hdr *ip6;
 
-		if (!pskb_may_pull(skb, l3 + sizeof(*ip6)))
+		if (!ofnic_rx_l3_is(skb, l3, htons(ETH_P_IPV6)) ||
+		    !pskb_may_pull(skb, l3 + sizeof(*ip6)))
 			return 0;
 		ip6 = (const struct ipv6hdr *)(skb->data + l3);
 		/* the device coalesces no extension headers */
-		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
+		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP ||
+		    sizeof(*ip6) + ntohs(ip6->payload_len) != skb->len - l3)
 			return 0;
 		thoff = l3 + sizeof(*ip6);
 		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
@@ -764,7 +787,7 @@ int ofnic_poll(struct napi_struct *napi, int budget)
 	if (done >= budget)
 		return done;
 	/* Before completing: ofnic_qp_stop() cancels the DIM work after it. */
-	if (qp->priv->itr.adaptive_rx) {
+	if (READ_ONCE(qp->priv->itr.adaptive_rx)) {
 		struct dim_sample sample;
 
 		dim_update_sample(qp->irq_events, qp->rx.stats.packets,
@@ -811,10 +834,22 @@ void ofnic_dim_work(struct work_struct *work)
 	struct dim_cq_moder m = net_dim_get_rx_moderation(dim->mode,
 							   dim->profile_ix);
 
-	writel(ofnic_itr_val(min_t(u32, m.usec, OFNIC_ITR_MAX),
-			     min_t(u32, m.pkts, OFNIC_ITR_MAX)),
-	       qp->regs + OFNIC_QP_ITR_RX);
+	/* a step decided just before the user turned adaptive moderation off */
+	if (READ_ONCE(qp->priv->itr.adaptive_rx))
+		writel(ofnic_itr_val(min_t(u32, m.usec, OFNIC_ITR_MAX),
+				     min_t(u32, m.pkts, OFNIC_ITR_MAX)),
+		       qp->regs + OFNIC_QP_ITR_RX);
 	dim->state = DIM_START_MEASURE;
+}
+
+/*
+ * Cancel a pending DIM step. net_dim() waits in DIM_APPLY_NEW_PROFILE for
+ * the work to reset the state: a cancelled work must do it here.
+ */
+void ofnic_dim_cancel(struct ofnic_qp *qp)
+{
+	cancel_work_sync(&qp->dim.work);
+	qp->dim.state = DIM_START_MEASURE;
 }
 
 irqreturn_t ofnic_qp_irq(int irq, void *data)
@@ -1037,7 +1072,7 @@ void ofnic_qp_stop(struct ofnic_qp *qp)
 	__netif_tx_lock_bh(txq);
 	netif_tx_stop_queue(txq);
 	__netif_tx_unlock_bh(txq);
-	cancel_work_sync(&qp->dim.work);
+	ofnic_dim_cancel(qp);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_RX, NULL);
 	netif_queue_set_napi(netdev, qp->idx, NETDEV_QUEUE_TYPE_TX, NULL);
 	/* After these writes the device does not touch the rings any more. */

@@ -390,8 +390,8 @@ static int ofnic_xdp_ring_start(struct ofnic_priv *priv, unsigned int i)
 	ofnic_qp_set_itr(xq);
 	writel(1, xq->regs + OFNIC_QP_INT_ARM);
 	/*
-	 * Even a ring that did not start is handed over: XDP_TX then finds it
-	 * full and counts the frames, instead of finding no ring at all.
+	 * Handed over even if it did not start, as the owner's XDP_TX needs a
+	 * ring: the caller then rebuilds all queues (ofnic_reset_task).
 	 */
 	WRITE_ONCE(priv->qp[i].xdp_ring, &xq->tx);
 	return err;
