@@ -298,6 +298,8 @@ static void ofdma_reap(struct ofdma_chan *c)
 			break;
 		}
 		ofdma_cookie_complete(&sw->txd);
+		/* before a poller can see it complete: the unmap may copy back */
+		dma_descriptor_unmap(&sw->txd);
 		sw->result = result;
 		c->completed++;
 		if (c->halted && c->completed == c->submitted) {
@@ -310,7 +312,7 @@ static void ofdma_reap(struct ofdma_chan *c)
 
 /*
  * Reaps, then hands completed descriptors back to their clients in order:
- * unmap, free list, callback. The lock is dropped only around a callback,
+ * free list, callback. The lock is dropped only around a callback,
  * which may submit, terminate (dropping what is still queued here) or poll.
  */
 static void ofdma_tasklet(struct tasklet_struct *t)
@@ -326,7 +328,6 @@ static void ofdma_tasklet(struct tasklet_struct *t)
 		struct ofdma_cb cb;
 
 		ofdma_cb_get(&sw->txd, &cb);
-		dma_descriptor_unmap(&sw->txd);
 		list_add(&sw->node, &c->free);
 		c->cb_done++;
 		if (cb.callback || cb.callback_result) {
@@ -500,12 +501,8 @@ static enum dma_status ofdma_tx_status(struct dma_chan *chan, dma_cookie_t cooki
  */
 static void ofdma_abort_all(struct ofdma_chan *c)
 {
-	for (; c->cb_done != c->completed; c->cb_done++) {
-		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->cb_done)];
-
-		dma_descriptor_unmap(&sw->txd);
-		list_add(&sw->node, &c->free);
-	}
+	for (; c->cb_done != c->completed; c->cb_done++)
+		list_add(&c->seq_sw[ofdma_seq_idx(c->cb_done)]->node, &c->free);
 	while (c->completed != c->submitted) {
 		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->completed)];
 
