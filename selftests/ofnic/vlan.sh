@@ -59,10 +59,22 @@ tagged_xfer() {
 	return $rc
 }
 
-# within3 TAGGED UNTAGGED: rates in Mbit/s.
+# within3 TAGGED UNTAGGED ID FAMILY: rates in Mbit/s. The VM shares the
+# host with others, so one pair of runs can differ 3x by chance: up to two
+# more pairs, each untagged then tagged back to back, may show it. (Tagged
+# LRO frames dropped by the receiver made it 18-35x slower, every time.)
 within3() {
-	[ "$1" -gt 0 ] && [ $(($1 * 3)) -ge "$2" ] ||
-		{ log "tagged $1 Mbit/s, untagged $2 Mbit/s"; return 1; }
+	local tagged=$1 untagged=$2 try
+	for try in 1 2 3; do
+		[ "$tagged" -gt 0 ] && [ $((tagged * 3)) -ge "$untagged" ] && return 0
+		log "try $try: tagged $tagged Mbit/s, untagged $untagged Mbit/s"
+		[ "$try" -eq 3 ] && break
+		xfer_sha256 local "$MB" "$4" >/dev/null
+		untagged=$XFER_RATE
+		tagged_xfer "$3" "$4" >/dev/null
+		tagged=$XFER_RATE
+	done
+	return 1
 }
 
 check "802.1Q device (id 10)" vlan_add 802.1Q 10
@@ -94,7 +106,7 @@ for state in on off; do
 			else
 				check "$what: nothing coalesced" test "$lro" -eq 0
 			fi
-			check "$what: throughput within 3x of untagged" within3 "$rate" "$base"
+			check "$what: throughput within 3x of untagged" within3 "$rate" "$base" "$id" "$fam"
 		done
 	done
 done
