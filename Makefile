@@ -7,7 +7,7 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch \
+.PHONY: all setup qemu modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch sparse \
 	setup-debug debug-kernel debug-build check-debug
 
 all: setup qemu modules userspace linux-src tools xdp
@@ -79,7 +79,12 @@ bench: all
 checkpatch: setup
 	@scripts/checkpatch
 
-lint: checkpatch
+# sparse over kmod/ (W=1 as well); any warning fails the target
+sparse: setup
+	@out=$$($(MAKE) -s -C $(KDIR) M=$(CURDIR) W=1 C=2 CHECK=sparse modules 2>&1 | \
+		grep -E 'warning|error' ); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+lint: checkpatch sparse
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
