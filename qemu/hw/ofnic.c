@@ -555,8 +555,9 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
             for (i = 0; i < s->num_qp; i++) {
                 qemu_bh_schedule(s->qp[i].tx_bh);
             }
-            ofnic_rx_kick(s);
         }
+        /* Enabled: deliver what was held. Disabled: drop it (§7). */
+        ofnic_rx_kick(s);
         return;
     case OFNIC_REG_MAC_LO:
         stl_le_p(s->mac, val);
@@ -637,11 +638,13 @@ static void ofnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
 
     pci_default_write_config(d, addr, val, len);
     s->tx_epoch++;
-    if (range_covers_byte(addr, len, PCI_COMMAND) &&
-        (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
-        for (i = 0; i < s->num_qp; i++) {
-            qemu_bh_schedule(s->qp[i].tx_bh);
+    if (range_covers_byte(addr, len, PCI_COMMAND)) {
+        if (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER) {
+            for (i = 0; i < s->num_qp; i++) {
+                qemu_bh_schedule(s->qp[i].tx_bh);
+            }
         }
+        /* Bus Master off drops what was held, as CTRL.ENABLE = 0 does. */
         ofnic_rx_kick(s);
     }
 }

@@ -494,13 +494,32 @@ static void ofnic_lro_timer_cb(void *opaque)
 
 /* ---- the net client ------------------------------------------------- */
 
+/* Whether any RX ring of the port is on: enabled and not halted. */
+static bool ofnic_rx_on(OfnicState *s)
+{
+    unsigned int i;
+
+    for (i = 0; i < s->num_qp; i++) {
+        if (ofnic_ring_ready(s, &s->qp[i].rx)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Only a receiver that is on but out of buffers holds the wire back. A port
+ * that is off takes frames and drops them, as a MAC with RX disabled does:
+ * holding them would stall the sender's TX ring (and trip its driver's
+ * watchdog) for as long as this port stays down.
+ */
 bool ofnic_can_receive(NetClientState *nc)
 {
     OfnicState *s = qemu_get_nic_opaque(nc);
     unsigned int i;
 
-    if (!ofnic_dma_ok(s)) {
-        return false;
+    if (!ofnic_rx_on(s)) {
+        return true;
     }
     for (i = 0; i < s->num_qp; i++) {
         OfnicRing *r = &s->qp[i].rx;
@@ -523,7 +542,7 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
     uint32_t payload, max_len;
 
     if (!ofnic_dma_ok(s)) {
-        return 0;       /* hold it until the device is enabled */
+        return size;    /* the port is off: dropped, not counted */
     }
     if (size < ETH_HLEN) {
         return size;

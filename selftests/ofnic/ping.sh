@@ -3,7 +3,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofnic/lib.sh
 
-ktap_header 6
+ktap_header 8
 setup_pair
 check "carrier up on both ports" true
 check "link reported by ethtool" sh -c "ethtool $LOCAL_IF | grep -q 'Link detected: yes'"
@@ -11,5 +11,18 @@ check "ping local -> peer (IPv4)" ping -c 3 -i 0.2 -W 2 $PEER_IP
 check "ping peer -> local (IPv4)" ip netns exec peer ping -c 3 -i 0.2 -W 2 $LOCAL_IP
 check "ping local -> peer (IPv6)" ping -6 -c 3 -i 0.2 -W 2 $PEER_IP6
 check "large pings (multi-fragment, 8 KB)" ping -c 3 -i 0.2 -W 2 -s 8000 $PEER_IP
+
+# A port that is down drops what reaches it, as a real MAC with RX off does:
+# its link partner must not stall (and trip the TX watchdog, 5 s) meanwhile.
+ip -n peer link set "$PEER_IF" down
+tx0=$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets)
+ping -q -c 40 -i 0.2 -W 1 $PEER_IP >/dev/null
+tx1=$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets)
+log "sent $((tx1 - tx0)) frames to a port that is down"
+check "sending to a port that is down: no stall, no TX timeout" \
+	sh -c "[ $((tx1 - tx0)) -ge 40 ] && ! dmesg | grep -q 'timed out'"
+ip -n peer link set "$PEER_IF" up
+wait_for 'ip netns exec peer cat /sys/class/net/$PEER_IF/carrier 2>/dev/null | grep -q 1' 10
+check "ping local -> peer once it is up again" ping -c 3 -i 0.2 -W 2 $PEER_IP
 teardown_pair
 ktap_finish

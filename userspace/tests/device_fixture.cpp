@@ -135,4 +135,11 @@ void OfnicLinkTest::SetUp() {
   ASSERT_EQ(b_->q_status(0, Dir::kRx), OFNIC_QS_ENABLED);
 }
 
+void OfnicLinkTest::starve_b() {
+  b_->ring_reset(0, Dir::kRx);
+  b_rx_->rewind();
+  b_rx_->start();
+  ASSERT_EQ(b_->q_status(0, Dir::kRx), OFNIC_QS_ENABLED);
+}
+
 }  // namespace ofnic::test

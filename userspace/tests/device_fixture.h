@@ -78,6 +78,9 @@ class OfnicTest : public ::testing::Test {
 class OfnicLinkTest : public OfnicTest {
  protected:
   void SetUp() override;
+  // B's RX ring on again with no buffer posted: B holds what reaches it
+  // (hw-spec 7, Holding) until b_rx_->post().
+  void starve_b();
   std::unique_ptr<TxRing> a_tx_;
   std::unique_ptr<RxRing> b_rx_;
 };

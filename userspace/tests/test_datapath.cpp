@@ -308,9 +308,10 @@ TEST_F(OfnicTest, RxHeldFrameIsDiscardedByDeviceReset) {
 }
 
 // Backpressure (hw-spec 6): a frame the peer cannot take still completes, then
-// the ring waits until the backend drains and resumes by itself.
+// the ring waits until the backend drains and resumes by itself. B's receiver
+// is on but has no buffers posted (hw-spec 7, Holding).
 TEST_F(OfnicLinkTest, BackpressureStopsTheRingUntilDrained) {
-  b_->set_reg(OFNIC_REG_CTRL, 0);  // B takes nothing
+  starve_b();
   auto f1 = make_frame(kMacB, kMacA, 100, 1), f2 = make_frame(kMacB, kMacA, 200, 2);
   ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, f1)));
   EXPECT_EQ(a_->stat(OFNIC_STAT_TX_PKTS), 1u);
@@ -319,20 +320,61 @@ TEST_F(OfnicLinkTest, BackpressureStopsTheRingUntilDrained) {
   EXPECT_EQ(a_tx_->status(i2), 0u) << "the ring waits for the backend";
   EXPECT_EQ(a_tx_->head(), 1u);
 
-  b_->enable();
+  b_rx_->post(63);
   ASSERT_TRUE(tx_done(*a_tx_, i2)) << "resumed by itself";
   ASSERT_TRUE(rx_done(*b_rx_, 1));
   EXPECT_EQ(b_rx_->frame(0), f1);
   EXPECT_EQ(b_rx_->frame(1), f2);
 }
 
+// A port that is off (CTRL.ENABLE = 0, or no RX ring on) drops what reaches
+// it, as a MAC with RX disabled does: its link partner never stalls
+// (hw-spec 7). Nothing is delivered later.
+TEST_F(OfnicLinkTest, APortThatIsOffDropsAndNeverStallsItsPartner) {
+  b_->set_reg(OFNIC_REG_CTRL, 0);
+  for (uint8_t k = 1; k <= 4; k++) {
+    ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, k))));
+  }
+  b_->enable();
+  b_->ring_reset(0, Dir::kRx);
+  for (uint8_t k = 5; k <= 8; k++) {
+    ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, k))))
+        << "B is enabled, its only RX ring is not";
+  }
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_NO_BUF), 4u) << "counted once the device is enabled";
+  b_rx_->rewind();
+  b_rx_->start();
+  b_rx_->post(63);
+  auto f = make_frame(kMacB, kMacA, 300, 9);
+  ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, f)));
+  ASSERT_TRUE(rx_done(*b_rx_, 0));
+  EXPECT_EQ(b_rx_->frame(0), f) << "the frames sent while B was off were not held";
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 1u);
+}
+
+// Frames held for a port are dropped when it turns off, and its partner
+// resumes (hw-spec 7).
+TEST_F(OfnicLinkTest, TurningOffDropsHeldFramesAndReleasesThePartner) {
+  starve_b();
+  ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
+  uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
+  settle();
+  ASSERT_EQ(a_tx_->status(i2), 0u);
+  b_->set_reg(OFNIC_REG_CTRL, 0);
+  ASSERT_TRUE(tx_done(*a_tx_, i2)) << "released by B turning off";
+  b_->enable();
+  b_rx_->post(63);
+  settle();
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 0u);
+}
+
 // Device reset discards the frames this device sent that the backend still
 // queues (hw-spec 8).
 TEST_F(OfnicLinkTest, DeviceResetDiscardsFramesQueuedInTheBackend) {
-  b_->set_reg(OFNIC_REG_CTRL, 0);
+  starve_b();
   ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
   a_->set_reg(OFNIC_REG_CTRL, OFNIC_CTRL_RESET);
-  b_->enable();
+  b_rx_->post(63);
   settle();
   EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 0u);
   EXPECT_EQ(b_rx_->wb(0).status, 0u);
@@ -347,7 +389,7 @@ TEST_F(OfnicLinkTest, DeviceResetDiscardsFramesQueuedInTheBackend) {
 }
 
 TEST_F(OfnicLinkTest, RingResetClearsBackpressure) {
-  b_->set_reg(OFNIC_REG_CTRL, 0);
+  starve_b();
   ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
   uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
   settle();
