@@ -14,9 +14,14 @@ check "large pings (multi-fragment, 8 KB)" ping -c 3 -i 0.2 -W 2 -s 8000 $PEER_I
 
 # A port that is down drops what reaches it, as a real MAC with RX off does:
 # its link partner must not stall (and trip the TX watchdog, 5 s) meanwhile.
+# (a permanent neighbour entry: every ping goes on the wire, none waits for ARP)
+ip neigh replace $PEER_IP dev "$LOCAL_IF" nud permanent \
+	lladdr "$(ip -n peer -br link show "$PEER_IF" | awk '{ print $3 }')"
 ip -n peer link set "$PEER_IF" down
 tx0=$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets)
 ping -q -c 40 -i 0.2 -W 1 $PEER_IP >/dev/null
+# (tx_packets counts completions, which the driver may reap a little later)
+wait_for "[ \$((\$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets) - tx0)) -ge 40 ]" 5
 tx1=$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets)
 log "sent $((tx1 - tx0)) frames to a port that is down"
 check "sending to a port that is down: no stall, no TX timeout" \
