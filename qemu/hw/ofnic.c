@@ -124,6 +124,10 @@ static void ofnic_qp_timer_bh(void *opaque)
 {
     OfnicQP *qp = opaque;
 
+    if (qp->s->rx_halt_kick) {
+        qp->s->rx_halt_kick = false;
+        ofnic_rx_kick(qp->s);
+    }
     ofnic_itr_check(qp, OFNIC_ITR_DIR_TX);
     ofnic_itr_check(qp, OFNIC_ITR_DIR_RX);
     ofnic_lro_timer_work(qp);
@@ -147,6 +151,15 @@ void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what)
                   ((rx ? OFNIC_ERR_DIR_RX : OFNIC_ERR_DIR_TX) << 24);
     s->stats[rx ? OFNIC_STAT_RX_ERRORS : OFNIC_STAT_TX_ERRORS]++;
     ofnic_admin_raise(s, OFNIC_INT_QERR);
+    if (rx) {
+        /*
+         * If that was the last RX ring on, the port is off and what QEMU
+         * holds for it must be dropped (hw-spec 7). Not from here: a halt
+         * can happen inside a flush of those very frames.
+         */
+        s->rx_halt_kick = true;
+        qemu_bh_schedule(qp->timer_bh);
+    }
 }
 
 static void ofnic_ring_reset(OfnicRing *r)
@@ -200,6 +213,7 @@ static void ofnic_reset_state(OfnicState *s)
     unsigned int i;
 
     s->tx_epoch++;
+    s->rx_halt_kick = false;
     s->ctrl = 0;
     s->rx_ctrl = 0;
     s->max_frame = 1514 + 4;  /* 1500-byte MTU plus a VLAN tag */

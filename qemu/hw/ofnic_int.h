@@ -140,6 +140,8 @@ struct OfnicState {
      * done without the BQL is dropped (and redone) if it moved meanwhile.
      */
     uint32_t tx_epoch;
+    /* An RX ring halted: re-check from a BH whether held frames must go. */
+    bool rx_halt_kick;
     uint8_t *rx_frame;      /* RX linear copy of the frame being received */
     struct NetRxPkt *rx_pkt;
 

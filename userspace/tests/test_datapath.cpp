@@ -352,21 +352,47 @@ TEST_F(OfnicLinkTest, APortThatIsOffDropsAndNeverStallsItsPartner) {
   EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 1u);
 }
 
-// Frames held for a port are dropped when it turns off, and its partner
-// resumes (hw-spec 7).
-TEST_F(OfnicLinkTest, TurningOffDropsHeldFramesAndReleasesThePartner) {
+// Frames held for a port are dropped when it turns off, whichever way, and
+// its partner resumes (hw-spec 7).
+enum class TurnOff { kCtrl, kBusMaster, kRingDisable, kRingHalt };
+
+class OfnicTurnOffTest : public OfnicLinkTest, public ::testing::WithParamInterface<TurnOff> {};
+
+TEST_P(OfnicTurnOffTest, DropsHeldFramesAndReleasesThePartner) {
   starve_b();
   ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
   uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
   settle();
   ASSERT_EQ(a_tx_->status(i2), 0u);
-  b_->set_reg(OFNIC_REG_CTRL, 0);
+  PciConfig& c = b_->cfg();
+  switch (GetParam()) {
+    case TurnOff::kCtrl:
+      b_->set_reg(OFNIC_REG_CTRL, 0);
+      break;
+    case TurnOff::kBusMaster:
+      c.write16(0x04, c.read16(0x04) & ~0x4);
+      break;
+    case TurnOff::kRingDisable:
+      b_->set_qreg(0, Dir::kRx, OFNIC_Q_CTRL, 0);
+      break;
+    case TurnOff::kRingHalt:
+      b_->set_qreg(0, Dir::kRx, OFNIC_Q_TAIL, b_rx_->size());  // out of range
+      break;
+  }
   ASSERT_TRUE(tx_done(*a_tx_, i2)) << "released by B turning off";
+  c.write16(0x04, c.read16(0x04) | 0x4);
   b_->enable();
+  b_->ring_reset(0, Dir::kRx);
+  b_rx_->rewind();
+  b_rx_->start();
   b_rx_->post(63);
   settle();
-  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 0u);
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 0u) << "the held frames were dropped, not kept";
 }
+
+INSTANTIATE_TEST_SUITE_P(Ways, OfnicTurnOffTest,
+                         ::testing::Values(TurnOff::kCtrl, TurnOff::kBusMaster,
+                                           TurnOff::kRingDisable, TurnOff::kRingHalt));
 
 // Device reset discards the frames this device sent that the backend still
 // queues (hw-spec 8).
