@@ -322,7 +322,9 @@ xfer_sha256() {
 	f=$(xfer_data "$mb")
 	tx=$(sha256sum <"$f" | cut -d' ' -f1)
 	rm -f "$OFNIC_TMP/rx.sha"
-	nsrun "$rx_ns" timeout $((60 + 4 * mb)) socat -u "$lsn" - |
+	# (OFNIC_TIMEOUT_SCALE: selftests/run's factor, 6 under the debug kernel)
+	local limit=$(((60 + 4 * mb) * ${OFNIC_TIMEOUT_SCALE:-1}))
+	nsrun "$rx_ns" timeout $limit socat -u "$lsn" - |
 		sha256sum | cut -d' ' -f1 >"$OFNIC_TMP/rx.sha" &
 	rxpid=$!
 	if ! wait_for "nsrun '$rx_ns' ss -Hltn 'sport = :$port' | grep -q ." 10; then
@@ -331,7 +333,7 @@ xfer_sha256() {
 		return 1
 	fi
 	t0=$(date +%s.%N)
-	nsrun "$tx_ns" timeout $((60 + 4 * mb)) socat -u - "$con" <"$f"
+	nsrun "$tx_ns" timeout $limit socat -u - "$con" <"$f"
 	rc=$?
 	wait $rxpid
 	t1=$(date +%s.%N)
