@@ -494,41 +494,30 @@ static void ofnic_lro_timer_cb(void *opaque)
 
 /* ---- the net client ------------------------------------------------- */
 
-/* Whether any RX ring of the port is on: enabled and not halted. */
-static bool ofnic_rx_on(OfnicState *s)
-{
-    unsigned int i;
-
-    for (i = 0; i < s->num_qp; i++) {
-        if (ofnic_ring_ready(s, &s->qp[i].rx)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
  * Only a receiver that is on but out of buffers holds the wire back. A port
- * that is off takes frames and drops them, as a MAC with RX disabled does:
- * holding them would stall the sender's TX ring (and trip its driver's
- * watchdog) for as long as this port stays down.
+ * that is off (no RX ring enabled and not halted, or the device disabled)
+ * takes frames and drops them, as a MAC with RX disabled does: holding them
+ * would stall the sender's TX ring (and trip its driver's watchdog) for as
+ * long as this port stays down.
  */
 bool ofnic_can_receive(NetClientState *nc)
 {
     OfnicState *s = qemu_get_nic_opaque(nc);
+    bool on = false;
     unsigned int i;
 
-    if (!ofnic_rx_on(s)) {
-        return true;
-    }
     for (i = 0; i < s->num_qp; i++) {
         OfnicRing *r = &s->qp[i].rx;
 
-        if (ofnic_ring_ready(s, r) && ofnic_ring_avail(r) > 0) {
-            return true;
+        if (ofnic_ring_ready(s, r)) {
+            if (ofnic_ring_avail(r) > 0) {
+                return true;
+            }
+            on = true;
         }
     }
-    return false;
+    return !on;
 }
 
 ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,

@@ -135,6 +135,15 @@ void OfnicLinkTest::SetUp() {
   ASSERT_EQ(b_->q_status(0, Dir::kRx), OFNIC_QS_ENABLED);
 }
 
+uint32_t OfnicLinkTest::hold_two_at_b() {
+  starve_b();
+  EXPECT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
+  const uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
+  settle();
+  EXPECT_EQ(a_tx_->status(i2), 0u) << "the second frame waits for the backend";
+  return i2;
+}
+
 void OfnicLinkTest::starve_b() {
   b_->ring_reset(0, Dir::kRx);
   b_rx_->rewind();

@@ -81,6 +81,9 @@ class OfnicLinkTest : public OfnicTest {
   // B's RX ring on again with no buffer posted: B holds what reaches it
   // (hw-spec 7, Holding) until b_rx_->post().
   void starve_b();
+  // starve_b(), then A sends two frames: the first completes and B holds it,
+  // the second waits on A's ring (backpressure). Returns the second's slot.
+  uint32_t hold_two_at_b();
   std::unique_ptr<TxRing> a_tx_;
   std::unique_ptr<RxRing> b_rx_;
 };

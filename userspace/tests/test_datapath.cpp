@@ -359,11 +359,8 @@ enum class TurnOff { kCtrl, kBusMaster, kRingDisable, kRingHalt };
 class OfnicTurnOffTest : public OfnicLinkTest, public ::testing::WithParamInterface<TurnOff> {};
 
 TEST_P(OfnicTurnOffTest, DropsHeldFramesAndReleasesThePartner) {
-  starve_b();
-  ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
-  uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
-  settle();
-  ASSERT_EQ(a_tx_->status(i2), 0u);
+  const uint32_t i2 = hold_two_at_b();
+  if (HasFailure()) return;
   PciConfig& c = b_->cfg();
   switch (GetParam()) {
     case TurnOff::kCtrl:
@@ -382,9 +379,7 @@ TEST_P(OfnicTurnOffTest, DropsHeldFramesAndReleasesThePartner) {
   ASSERT_TRUE(tx_done(*a_tx_, i2)) << "released by B turning off";
   c.write16(0x04, c.read16(0x04) | 0x4);
   b_->enable();
-  b_->ring_reset(0, Dir::kRx);
-  b_rx_->rewind();
-  b_rx_->start();
+  starve_b();
   b_rx_->post(63);
   settle();
   EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 0u) << "the held frames were dropped, not kept";
@@ -415,11 +410,8 @@ TEST_F(OfnicLinkTest, DeviceResetDiscardsFramesQueuedInTheBackend) {
 }
 
 TEST_F(OfnicLinkTest, RingResetClearsBackpressure) {
-  starve_b();
-  ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 100, 1))));
-  uint32_t i2 = send(*a_tx_, make_frame(kMacB, kMacA, 100, 2));
-  settle();
-  ASSERT_EQ(a_tx_->status(i2), 0u);
+  hold_two_at_b();
+  if (HasFailure()) return;
 
   a_->ring_reset(0, Dir::kTx);
   a_tx_->rewind();
