@@ -86,8 +86,9 @@ check "devmap: TCP 1 MiB peer -> local (TTL 64: 63 hops per segment) intact" xfe
 cpumap_run() {	# cpumap_run CPU|q COUNT: sets CM_ENQ, CM_KT (per-CPU processed)
 	local port=7610 tr=$OFNIC_TMP/cpumap.trace sports="" i
 	# 120 s: with q, 16 senders start one after the other (a Python start
-	# each); on a host with four VMs on two cores 60 s ran out mid-way
-	local_recv_start $port "$2" 120
+	# each); on a host with four VMs on two cores 60 s ran out mid-way, and
+	# under the debug kernel (OFNIC_TIMEOUT_SCALE) 120 s did
+	local_recv_start $port "$2" $((120 * ${OFNIC_TIMEOUT_SCALE:-1}))
 	local bs as
 	bs=$(stats_save "$LOCAL_IF")
 	trace_start xdp:xdp_cpumap_enqueue xdp:xdp_cpumap_kthread
