@@ -138,8 +138,9 @@ teardown_pair() {
 
 # dmesg_clean: no kernel warning, bug or leak report since the boot.
 dmesg_clean() {
-	# (the debug kernel's kmemleak announces itself with "leak" in the line)
-	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|leak|stalled pool' |
+	# (the debug kernel's kmemleak announces itself with "memory leak" in
+	# the line)
+	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|memory leak|stalled pool' |
 		grep -vE 'kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)'
 }
 
