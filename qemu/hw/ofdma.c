@@ -1,5 +1,5 @@
 /*
- * ofdma: a PCI memory-to-memory copy engine (I/OAT-like) for QEMU 7.2.
+ * ofdma: a PCI memory-to-memory copy engine (I/OAT-like) for QEMU 10.0.
  *
  * N channels (property "channels", default 4), each a descriptor ring in guest
  * memory executed by its own worker thread, a completion record written back to
@@ -25,13 +25,13 @@
 #include "qemu/rcu.h"
 #include "qemu/atomic.h"
 #include "qapi/error.h"
-#include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
-#include "sysemu/dma.h"
-#include "sysemu/runstate.h"
+#include "system/dma.h"
+#include "system/runstate.h"
 #include "exec/memory.h"
 
 #include "ofdma_hw.h"
@@ -111,7 +111,8 @@ static bool ofdma_is_ram(OfdmaChan *ch, uint64_t addr, uint64_t len,
                                                    is_write,
                                                    MEMTXATTRS_UNSPECIFIED);
 
-        if (!memory_access_is_direct(mr, is_write) || l == 0) {
+        if (!memory_access_is_direct(mr, is_write, MEMTXATTRS_UNSPECIFIED) ||
+            l == 0) {
             return false;
         }
         addr += l;
@@ -765,9 +766,14 @@ static void ofdma_exit(PCIDevice *d)
     msix_uninit_exclusive_bar(d);
 }
 
-static void ofdma_reset(DeviceState *dev)
+/*
+ * Resettable hold phase: the reset waits for each worker to finish the
+ * descriptor it is on (its DMA), as DMA-capable devices must stop their DMA
+ * by the end of hold; then the channels are cleared.
+ */
+static void ofdma_reset_hold(Object *obj, ResetType type)
 {
-    ofdma_reset_all(OFDMA(dev));
+    ofdma_reset_all(OFDMA(obj));
 }
 
 static const VMStateDescription ofdma_vmstate = {
@@ -775,14 +781,14 @@ static const VMStateDescription ofdma_vmstate = {
     .unmigratable = 1,
 };
 
-static Property ofdma_properties[] = {
+static const Property ofdma_properties[] = {
     DEFINE_PROP_UINT32("channels", OfdmaState, num_chan, OFDMA_DEFAULT_CHANNELS),
-    DEFINE_PROP_END_OF_LIST(),
 };
 
 static void ofdma_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
 
     k->realize = ofdma_realize;
@@ -792,7 +798,7 @@ static void ofdma_class_init(ObjectClass *klass, void *data)
     k->revision = OFDMA_PCI_REVISION;
     k->class_id = OFDMA_PCI_CLASS;
     dc->desc = "ofdma memory-to-memory copy engine";
-    dc->reset = ofdma_reset;
+    rc->phases.hold = ofdma_reset_hold;
     dc->vmsd = &ofdma_vmstate;
     device_class_set_props(dc, ofdma_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

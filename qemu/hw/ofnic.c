@@ -21,14 +21,14 @@
 #include "qemu/iov.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
-#include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "net/eth.h"
 #include "qom/object.h"
-#include "sysemu/dma.h"
+#include "system/dma.h"
 
 #include "ofnic_int.h"
 
@@ -255,16 +255,35 @@ static void ofnic_reset_state(OfnicState *s)
     }
 }
 
-static void ofnic_reset(DeviceState *dev)
+/* Neither frames we sent nor frames held for us survive a reset. */
+static void ofnic_purge_queued(OfnicState *s)
 {
-    OfnicState *s = OFNIC(dev);
-
-    ofnic_reset_state(s);
     if (s->nic) {
-        /* Neither frames we sent nor frames held for us survive a reset. */
         qemu_purge_queued_packets(qemu_get_queue(s->nic));
         qemu_flush_or_purge_queued_packets(qemu_get_queue(s->nic), true);
     }
+}
+
+/* CTRL.RESET: the device's own reset; PCI config space and MSI-X stay. */
+static void ofnic_soft_reset(OfnicState *s)
+{
+    ofnic_reset_state(s);
+    ofnic_purge_queued(s);
+}
+
+/*
+ * Resettable: the enter phase resets only the device's own state (registers,
+ * rings, its BHs and timers); purging the frames queued in the net layer
+ * touches the peer, so it waits for the hold phase.
+ */
+static void ofnic_reset_enter(Object *obj, ResetType type)
+{
+    ofnic_reset_state(OFNIC(obj));
+}
+
+static void ofnic_reset_hold(Object *obj, ResetType type)
+{
+    ofnic_purge_queued(OFNIC(obj));
 }
 
 static uint32_t ofnic_status(OfnicState *s)
@@ -561,7 +580,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     case OFNIC_REG_CTRL:
         s->tx_epoch++;
         if (val & OFNIC_CTRL_RESET) {
-            ofnic_reset(DEVICE(s));
+            ofnic_soft_reset(s);
             return;
         }
         s->ctrl = val & OFNIC_CTRL_ENABLE;
@@ -685,7 +704,6 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
         error_setg(errp, "ofnic: hostile-rate is per 1000 frames: 0..1000");
         return;
     }
-    d->config_write = ofnic_write_config;
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
 
     memory_region_init_io(&s->mmio, OBJECT(s), &ofnic_mmio_ops, s,
@@ -759,29 +777,31 @@ static const VMStateDescription ofnic_vmstate = {
     .unmigratable = 1,
 };
 
-static Property ofnic_properties[] = {
+static const Property ofnic_properties[] = {
     DEFINE_NIC_PROPERTIES(OfnicState, conf),
     DEFINE_PROP_UINT32("queues", OfnicState, num_qp, OFNIC_MAX_QP),
     /* testing a driver against a lying device: ofnic_hostile.c */
     DEFINE_PROP_UINT32("hostile-seed", OfnicState, hostile_seed, 0),
     DEFINE_PROP_UINT32("hostile-rate", OfnicState, hostile_rate, 0),
     DEFINE_PROP_UINT32("hostile-lies", OfnicState, hostile_lies, 0),
-    DEFINE_PROP_END_OF_LIST(),
 };
 
 static void ofnic_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
 
     k->realize = ofnic_realize;
     k->exit = ofnic_exit;
+    k->config_write = ofnic_write_config;
     k->vendor_id = OFNIC_PCI_VENDOR_ID;
     k->device_id = OFNIC_PCI_DEVICE_ID;
     k->revision = OFNIC_PCI_REVISION;
     k->class_id = PCI_CLASS_NETWORK_ETHERNET;
     dc->desc = "ofnic multi-queue offload NIC";
-    dc->reset = ofnic_reset;
+    rc->phases.enter = ofnic_reset_enter;
+    rc->phases.hold = ofnic_reset_hold;
     dc->vmsd = &ofnic_vmstate;
     device_class_set_props(dc, ofnic_properties);
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);

@@ -8,7 +8,7 @@
 #ifndef HW_NET_OFNIC_INT_H
 #define HW_NET_OFNIC_INT_H
 
-#include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "net/net.h"
 #include "qemu/timer.h"
 #include "qom/object.h"

@@ -14,7 +14,7 @@
 #include "qemu/iov.h"
 #include "net/checksum.h"
 #include "net/eth.h"
-#include "sysemu/dma.h"
+#include "system/dma.h"
 #include "net_rx_pkt.h"
 
 #include "ofnic_int.h"
@@ -98,13 +98,22 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
                            OfnicRxInfo *pi)
 {
     struct NetRxPkt *pkt = s->rx_pkt;
+    struct iovec iov = { .iov_base = f, .iov_len = len };
+    EthL4HdrProto l4proto;
     bool ip4, ip6, udp, tcp, valid;
     uint32_t l3, l4 = 0;
 
     memset(pi, 0, sizeof(*pi));
     net_rx_pkt_attach_data(pkt, f, len, false);
-    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &udp, &tcp);
-    l3 = net_rx_pkt_get_l3_hdr_offset(pkt);
+    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &l4proto);
+    tcp = l4proto == ETH_L4_HDR_PROTO_TCP;
+    udp = l4proto == ETH_L4_HDR_PROTO_UDP;
+    /*
+     * net_rx_pkt keeps its L3 offset to itself (QEMU 8.0 dropped the getter):
+     * the MAC header and up to two VLAN tags, found as its parser
+     * (eth_get_protocols) finds them.
+     */
+    l3 = eth_get_l2_hdr_length_iov(&iov, 1, 0);
     pi->l3off = l3;
 
     if (ip4 && len >= l3 + sizeof(struct ip_header) &&
@@ -608,7 +617,7 @@ void ofnic_rx_init(OfnicState *s)
 {
     unsigned int i;
 
-    net_rx_pkt_init(&s->rx_pkt, false);
+    net_rx_pkt_init(&s->rx_pkt);
     s->rx_frame = g_malloc(OFNIC_FRAME_BUF);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];

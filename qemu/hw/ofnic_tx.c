@@ -9,9 +9,10 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/iov.h"
+#include "qemu/main-loop.h"
 #include "net/checksum.h"
 #include "net/eth.h"
-#include "sysemu/dma.h"
+#include "system/dma.h"
 
 #include "ofnic_int.h"
 
@@ -144,7 +145,7 @@ static const char *ofnic_tso_prepare(const uint8_t *f, size_t len,
                                      OfnicTso *t)
 {
     struct iovec iov = { .iov_base = (void *)f, .iov_len = len };
-    bool ip4, ip6, udp, tcp;
+    bool ip4, ip6;
     size_t l3, l4, l5 = 0;
     eth_ip6_hdr_info ip6i;
     eth_ip4_hdr_info ip4i;
@@ -161,9 +162,9 @@ static const char *ofnic_tso_prepare(const uint8_t *f, size_t len,
     if (t->hdr_len == 0 || t->hdr_len > len) {
         return "TSO hdr_len past the frame";
     }
-    eth_get_protocols(&iov, 1, &ip4, &ip6, &udp, &tcp, &l3, &l4, &l5,
+    eth_get_protocols(&iov, 1, 0, &ip4, &ip6, &l3, &l4, &l5,
                       &ip6i, &ip4i, &l4i);
-    if (!tcp || (!ip4 && !ip6)) {
+    if (l4i.proto != ETH_L4_HDR_PROTO_TCP || (!ip4 && !ip6)) {
         return "TSO of a frame that is not TCP over IPv4 or IPv6";
     }
     if (ip4) {
@@ -250,7 +251,7 @@ static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
     bool engaged = guard->engaged_in_io;
 
     guard->engaged_in_io = false;
-    qemu_mutex_unlock_iothread();
+    bql_unlock();
     memset(j, 0, sizeof(*j));
     j->dma_failed = !ofnic_tx_gather(PCI_DEVICE(s), b, n, s->frame);
     if (!j->dma_failed) {
@@ -265,7 +266,7 @@ static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
         }
         j->built = true;
     }
-    qemu_mutex_lock_iothread();
+    bql_lock();
     guard->engaged_in_io = engaged;
     return epoch == s->tx_epoch;
 }
