@@ -99,7 +99,11 @@
 #define OFNIC_STAT_LRO_FRAMES	16	/* coalesced frames written (RXS_LRO) */
 #define OFNIC_STAT_LRO_SEGS	17	/* segments merged into them */
 #define OFNIC_STAT_HDS_FRAMES	18	/* frames written split (RXS_HDS) */
-#define OFNIC_NUM_STATS		19
+#define OFNIC_STAT_TX_GSO	19	/* TSO requests handed to the backend whole (vnet header) */
+#define OFNIC_STAT_RX_GSO	20	/* GSO frames the backend handed in (vnet header) */
+#define OFNIC_STAT_RX_GSO_SPLIT	21	/* of those, segmented by the device */
+#define OFNIC_STAT_VNET_HDR_ERRORS 22	/* frames dropped: malformed vnet header from the backend */
+#define OFNIC_NUM_STATS		23
 #define OFNIC_REG_STAT(i)	(OFNIC_REG_STAT_BASE + 8 * (i))
 
 /* OFNIC_REG_FEATURES bits */

@@ -365,6 +365,10 @@ static const struct ofnic_hw_stat_desc ofnic_hw_stats[] = {
 	{ "hw_lro_frames",	OFNIC_STAT_LRO_FRAMES },
 	{ "hw_lro_segments",	OFNIC_STAT_LRO_SEGS },
 	{ "hw_hds_frames",	OFNIC_STAT_HDS_FRAMES },
+	{ "hw_tx_gso",		OFNIC_STAT_TX_GSO },
+	{ "hw_rx_gso",		OFNIC_STAT_RX_GSO },
+	{ "hw_rx_gso_split",	OFNIC_STAT_RX_GSO_SPLIT },
+	{ "hw_vnet_hdr_errors",	OFNIC_STAT_VNET_HDR_ERRORS },
 };
 
 static const char * const ofnic_drv_stats[] = {

@@ -29,6 +29,7 @@
 #include "net/eth.h"
 #include "qom/object.h"
 #include "system/dma.h"
+#include "net_tx_pkt.h"
 
 #include "ofnic_int.h"
 
@@ -230,6 +231,7 @@ static void ofnic_reset_state(OfnicState *s)
     memset(s->rss_key, 0, sizeof(s->rss_key));
     memset(s->rss_reta, 0, sizeof(s->rss_reta));
     memset(s->stats, 0, sizeof(s->stats));
+    ofnic_vnet_update_offloads(s);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 
@@ -611,6 +613,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                 ofnic_lro_flush(&s->qp[i]);
             }
             s->rx_ctrl = val;
+            ofnic_vnet_update_offloads(s);
         }
         return;
     case OFNIC_REG_INT_CAUSE:
@@ -690,6 +693,26 @@ static NetClientInfo ofnic_net_info = {
     .link_status_changed = ofnic_set_link_status,
 };
 
+/*
+ * vnet-hdr=auto (or on) and a backend that takes a virtio_net_hdr with each
+ * frame (a tap): offloads go through it (ofnic_tx.c, ofnic_rx.c). A hub has
+ * none, so the lab's wire keeps the device's own segmentation and LRO.
+ */
+static void ofnic_vnet_init(OfnicState *s)
+{
+    NetClientState *peer = qemu_get_queue(s->nic)->peer;
+
+    s->vnet = false;
+    s->vnet_tso = false;
+    if (s->vnet_hdr_prop == ON_OFF_AUTO_OFF || !qemu_has_vnet_hdr(peer)) {
+        return;
+    }
+    qemu_set_vnet_hdr_len(peer, sizeof(struct virtio_net_hdr));
+    /* Partial checksums from the start; TSO follows RX_CTRL. */
+    qemu_set_offload(peer, 1, 0, 0, 0, 0, 0, 0);
+    s->vnet = true;
+}
+
 static void ofnic_realize(PCIDevice *d, Error **errp)
 {
     OfnicState *s = OFNIC(d);
@@ -702,6 +725,12 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
     }
     if (s->hostile_rate > 1000) {
         error_setg(errp, "ofnic: hostile-rate is per 1000 frames: 0..1000");
+        return;
+    }
+    if (s->vnet_hdr_prop == ON_OFF_AUTO_ON &&
+        !qemu_has_vnet_hdr(s->conf.peers.ncs[0])) {
+        error_setg(errp, "ofnic: vnet-hdr=on needs a backend with a vnet "
+                   "header (a tap)");
         return;
     }
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
@@ -720,6 +749,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
     s->frame = g_malloc(OFNIC_FRAME_BUF);
     s->seg = g_malloc(OFNIC_FRAME_BUF);
     s->tso_out = g_malloc(OFNIC_TSO_OUT_BUF);
+    net_tx_pkt_init(&s->tx_gso_pkt, 1);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 
@@ -743,6 +773,7 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
     s->link_down = qemu_get_queue(s->nic)->link_down;
+    ofnic_vnet_init(s);
     ofnic_reset_state(s);
 }
 
@@ -770,6 +801,7 @@ static void ofnic_exit(PCIDevice *d)
     g_free(s->frame);
     g_free(s->seg);
     g_free(s->tso_out);
+    net_tx_pkt_uninit(s->tx_gso_pkt);
 }
 
 static const VMStateDescription ofnic_vmstate = {
@@ -780,6 +812,9 @@ static const VMStateDescription ofnic_vmstate = {
 static const Property ofnic_properties[] = {
     DEFINE_NIC_PROPERTIES(OfnicState, conf),
     DEFINE_PROP_UINT32("queues", OfnicState, num_qp, OFNIC_MAX_QP),
+    /* auto: use a backend's vnet header (tap); off: never; on: must */
+    DEFINE_PROP_ON_OFF_AUTO("vnet-hdr", OfnicState, vnet_hdr_prop,
+                            ON_OFF_AUTO_AUTO),
     /* testing a driver against a lying device: ofnic_hostile.c */
     DEFINE_PROP_UINT32("hostile-seed", OfnicState, hostile_seed, 0),
     DEFINE_PROP_UINT32("hostile-rate", OfnicState, hostile_rate, 0),

@@ -11,6 +11,8 @@
 #include "hw/pci/pci_device.h"
 #include "net/net.h"
 #include "qemu/timer.h"
+#include "qapi/qapi-types-common.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "qom/object.h"
 
 #include "ofnic_hw.h"
@@ -104,6 +106,7 @@ typedef struct OfnicQP {
 } OfnicQP;
 
 struct NetRxPkt;
+struct NetTxPkt;
 
 struct OfnicState {
     PCIDevice parent_obj;
@@ -112,6 +115,13 @@ struct OfnicState {
     NICState *nic;
     NICConf conf;
     uint32_t num_qp;        /* property "queues" */
+    OnOffAuto vnet_hdr_prop;    /* property "vnet-hdr" */
+    /*
+     * Frames to and from the backend carry a struct virtio_net_hdr (a tap
+     * with a vnet header): TSO requests leave whole, GSO frames come in.
+     */
+    bool vnet;
+    bool vnet_tso;          /* TSO offered to the backend (qemu_set_offload) */
 
     uint32_t ctrl;
     uint32_t rx_ctrl;
@@ -143,7 +153,10 @@ struct OfnicState {
     /* An RX ring halted: re-check from a BH whether held frames must go. */
     bool rx_halt_kick;
     uint8_t *rx_frame;      /* RX linear copy of the frame being received */
+    uint8_t *rx_seg;        /* RX: a segment of a GSO frame the device splits */
     struct NetRxPkt *rx_pkt;
+    struct NetTxPkt *tx_gso_pkt;    /* TX: a TSO request handed on whole */
+    struct NetTxPkt *rx_gso_pkt;    /* RX: a GSO frame to segment */
 
     /* hostile mode (ofnic_hostile.c): properties, then state */
     uint32_t hostile_seed;
@@ -199,6 +212,8 @@ void ofnic_hostile_apply(OfnicState *s, int lie, uint32_t n, uint32_t need,
                          uint32_t *status);
 
 void ofnic_rx_init(OfnicState *s);
+/* Tells a vnet-header backend which offloads RX_CTRL lets it use. */
+void ofnic_vnet_update_offloads(OfnicState *s);
 void ofnic_rx_uninit(OfnicState *s);
 bool ofnic_can_receive(NetClientState *nc);
 ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,

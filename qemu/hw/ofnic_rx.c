@@ -6,6 +6,13 @@
  * were really received before it is used: a frame whose headers do not add
  * up is handled as a plain (non-IP, or IP without L4) frame.
  *
+ * A backend with a vnet header (a tap) prefixes each frame with a struct
+ * virtio_net_hdr: its checksum state becomes the write-back's, and a GSO
+ * frame is written as one coalesced (RXS_LRO) frame when the guest's LRO
+ * settings and buffers allow, else segmented here (net_tx_pkt) and received
+ * segment by segment. A header that does not fit its frame drops the frame
+ * (STAT_VNET_HDR_ERRORS).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -16,6 +23,7 @@
 #include "net/eth.h"
 #include "system/dma.h"
 #include "net_rx_pkt.h"
+#include "net_tx_pkt.h"
 
 #include "ofnic_int.h"
 
@@ -94,8 +102,12 @@ static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi)
     pi->meta.status |= OFNIC_RXS_RSS;
 }
 
+/*
+ * trusted: the backend vouches for the L4 checksum (a vnet header's
+ * NEEDS_CSUM or DATA_VALID, or a segment the device built itself).
+ */
 static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
-                           OfnicRxInfo *pi)
+                           bool trusted, OfnicRxInfo *pi)
 {
     struct NetRxPkt *pkt = s->rx_pkt;
     struct iovec iov = { .iov_base = f, .iov_len = len };
@@ -184,7 +196,13 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
             pi->meta.status |= valid ? OFNIC_RXS_L3_OK : OFNIC_RXS_L3_BAD;
         }
     }
-    if ((pi->tcp || pi->udp) && net_rx_pkt_validate_l4_csum(pkt, &valid)) {
+    if ((pi->tcp || pi->udp) && trusted) {
+        pi->l4_ok = true;
+        if (s->rx_ctrl & OFNIC_RXC_CSUM) {
+            pi->meta.status |= OFNIC_RXS_L4_OK;
+        }
+    } else if ((pi->tcp || pi->udp) &&
+               net_rx_pkt_validate_l4_csum(pkt, &valid)) {
         pi->l4_ok = valid;
         if (s->rx_ctrl & OFNIC_RXC_CSUM) {
             pi->meta.status |= valid ? OFNIC_RXS_L4_OK : OFNIC_RXS_L4_BAD;
@@ -529,43 +547,32 @@ bool ofnic_can_receive(NetClientState *nc)
     return !on;
 }
 
-ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
-                          int iovcnt)
+/*
+ * Receives one frame f[0..len) (the device's own buffer, not the backend's).
+ * Returns false if it must be held until the driver posts buffers.
+ */
+static bool ofnic_rx_frame(OfnicState *s, uint8_t *f, uint32_t len,
+                           bool trusted)
 {
-    OfnicState *s = qemu_get_nic_opaque(nc);
-    size_t size = iov_size(iov, iovcnt);
-    uint8_t *f = s->rx_frame;
     OfnicRxInfo info;
     OfnicQP *qp;
     uint32_t payload, max_len;
 
-    if (!ofnic_dma_ok(s)) {
-        return size;    /* the port is off: dropped, not counted */
-    }
-    if (size < ETH_HLEN) {
-        return size;
-    }
-    iov_to_buf(iov, iovcnt, 0, f, ETH_ALEN);
-    if (!ofnic_rx_accept(s, f)) {
-        s->stats[OFNIC_STAT_RX_FILTERED]++;
-        return size;
-    }
-    if (size > s->max_frame) {
+    if (len > s->max_frame) {
         s->stats[OFNIC_STAT_RX_OVERSIZE]++;
-        return size;
+        return true;
     }
-    iov_to_buf(iov, iovcnt, 0, f, size);
-    ofnic_rx_parse(s, f, size, &info);
+    ofnic_rx_parse(s, f, len, trusted, &info);
 
     qp = &s->qp[ofnic_rx_select_queue(s, &info)];
     if (!ofnic_ring_ready(s, &qp->rx)) {
         ofnic_rx_drop(qp);
-        return size;
+        return true;
     }
 
     /* Coalescing: keep the queue's frames in order. */
     if (qp->lro.closed && !ofnic_lro_write(qp)) {
-        return 0;
+        return false;
     }
     payload = ofnic_lro_payload(s, f, &info);
     if (qp->lro.active) {
@@ -573,10 +580,10 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
             if (ofnic_lro_append(qp, f, &info, payload)) {
                 ofnic_lro_write(qp);    /* or pending until descriptors */
             }
-            return size;
+            return true;
         }
         if (!ofnic_lro_write(qp)) {
-            return 0;
+            return false;
         }
     }
     max_len = MIN(s->lro_max_len,
@@ -584,19 +591,240 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
     if (payload && !(f[info.l4off + 13] & TH_PUSH) &&
         info.l3end + payload <= max_len) {
         ofnic_lro_start(qp, f, &info, payload, max_len);
-        return size;
+        return true;
     }
 
-    switch (ofnic_rx_write(qp, f, size, &info.meta)) {
+    switch (ofnic_rx_write(qp, f, len, &info.meta)) {
     case OFNIC_RXW_NO_DESC:
-        return 0;       /* hold it until the driver posts buffers */
+        return false;
     case OFNIC_RXW_TOO_BIG:
         s->stats[OFNIC_STAT_RX_OVERSIZE]++;
         break;
     default:
         break;
     }
-    return size;
+    return true;
+}
+
+/* ---- frames with a vnet header ---------------------------------------- */
+
+static bool ofnic_vnet_error(OfnicState *s, const char *what)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "ofnic: backend vnet header: %s\n", what);
+    s->stats[OFNIC_STAT_VNET_HDR_ERRORS]++;
+    return true;    /* the frame is consumed (dropped) */
+}
+
+void ofnic_vnet_update_offloads(OfnicState *s)
+{
+    /*
+     * GSO frames only while the guest takes coalesced frames; partial
+     * checksums always, as the device completes them itself when RX_CTRL
+     * has checksum offload off.
+     */
+    bool tso = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
+               (OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+
+    if (!s->vnet || tso == s->vnet_tso) {
+        return;
+    }
+    s->vnet_tso = tso;
+    qemu_set_offload(qemu_get_queue(s->nic)->peer, 1, tso, tso, 0, 0, 0, 0);
+}
+
+/* One segment of a GSO frame the device splits, from net_tx_pkt. */
+typedef struct OfnicRxSplit {
+    OfnicState *s;
+    OfnicQP *qp;
+} OfnicRxSplit;
+
+static void ofnic_rx_split_seg(void *opaque, const struct iovec *iov,
+                               int iovcnt, const struct iovec *virt_iov,
+                               int virt_iovcnt)
+{
+    OfnicRxSplit *sp = opaque;
+    OfnicState *s = sp->s;
+    size_t n = iov_to_buf(iov, iovcnt, 0, s->rx_seg, OFNIC_FRAME_BUF);
+
+    /*
+     * The room was checked before splitting; a ring smaller than the whole
+     * frame needs takes what fits and the rest is counted as dropped.
+     * The segmentation computed every checksum: nothing to verify.
+     */
+    if (!ofnic_rx_frame(s, s->rx_seg, n, true)) {
+        ofnic_rx_drop(sp->qp);
+    }
+}
+
+static void ofnic_rx_frag_keep(void *opaque, void *base, size_t len)
+{
+    /* the fragment is the device's own receive buffer: nothing to unmap */
+}
+
+/* Descriptors a frame of len bytes may need at most. */
+static uint32_t ofnic_rx_need(const OfnicRing *r, uint32_t len)
+{
+    return MAX(DIV_ROUND_UP(len, r->buf_size), 1);
+}
+
+/*
+ * A GSO frame f[0..len) with header vh (checked against the frame by the
+ * caller). Returns false if it must be held for descriptors.
+ */
+static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
+                         const struct virtio_net_hdr *vh)
+{
+    uint8_t type = vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    struct NetTxPkt *pkt = s->rx_gso_pkt;
+    OfnicRxInfo info;
+    OfnicRxSplit sp;
+    OfnicQP *qp;
+    uint32_t payload, nseg, max_len, need;
+    bool ok;
+
+    ofnic_rx_parse(s, f, len, true, &info);
+    if (!info.tcp || (type == VIRTIO_NET_HDR_GSO_TCPV4 && !info.ip4) ||
+        (type == VIRTIO_NET_HDR_GSO_TCPV6 && !info.ip6)) {
+        return ofnic_vnet_error(s, "gso_type does not match the frame");
+    }
+    qp = &s->qp[ofnic_rx_select_queue(s, &info)];
+    if (!ofnic_ring_ready(s, &qp->rx)) {
+        ofnic_rx_drop(qp);
+        return true;
+    }
+    payload = info.l3end - info.l5off;
+    nseg = MAX(DIV_ROUND_UP(payload, vh->gso_size), 1);
+    max_len = MIN(s->lro_max_len,
+                  OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
+
+    /* Whole, as a coalesced frame: what the device's own LRO would write. */
+    if ((s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
+        (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) && nseg >= 2 &&
+        nseg <= s->lro_max_segs && info.l3end <= max_len &&
+        info.l5off + vh->gso_size <= s->max_frame &&
+        (!info.ip4 || info.l3_ok) &&
+        (f[info.l4off + 13] & ~TH_PUSH) == TH_ACK) {
+        OfnicRxMeta m = info.meta;
+
+        if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
+            return false;
+        }
+        m.status |= OFNIC_RXS_LRO;
+        m.lro_segs = nseg;
+        m.lro_mss = vh->gso_size;
+        switch (ofnic_rx_write(qp, f, info.l3end, &m)) {
+        case OFNIC_RXW_NO_DESC:
+            return false;
+        case OFNIC_RXW_OK:
+            s->stats[OFNIC_STAT_RX_GSO]++;
+            break;
+        default:
+            break;
+        }
+        return true;
+    }
+
+    /*
+     * Segmented: every segment must find its descriptors, or the frame
+     * waits whole (segments already written cannot be taken back). Each
+     * needs at most those of its own size; coalescing them again (LRO)
+     * never needs more; a pending coalesced frame goes first.
+     */
+    need = nseg * ofnic_rx_need(&qp->rx, info.l5off + vh->gso_size);
+    if (qp->lro.active || qp->lro.closed) {
+        need += ofnic_rx_need(&qp->rx, qp->lro.len);
+    }
+    if (need <= qp->rx.size - 1 && ofnic_ring_avail(&qp->rx) < need) {
+        return false;
+    }
+    net_tx_pkt_add_raw_fragment(pkt, f, info.l3end);
+    ok = net_tx_pkt_parse(pkt) &&
+         net_tx_pkt_build_vheader(pkt, true, true, vh->gso_size);
+    if (ok) {
+        s->stats[OFNIC_STAT_RX_GSO]++;
+        s->stats[OFNIC_STAT_RX_GSO_SPLIT]++;
+        sp.s = s;
+        sp.qp = qp;
+        ok = net_tx_pkt_send_custom(pkt, false, ofnic_rx_split_seg, &sp);
+    }
+    net_tx_pkt_reset(pkt, ofnic_rx_frag_keep, NULL);
+    if (!ok) {
+        return ofnic_vnet_error(s, "GSO frame net_tx_pkt cannot segment");
+    }
+    return true;
+}
+
+ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
+                          int iovcnt)
+{
+    OfnicState *s = qemu_get_nic_opaque(nc);
+    size_t size = iov_size(iov, iovcnt), off = 0, len;
+    struct virtio_net_hdr vh = { 0 };
+    uint8_t *f = s->rx_frame;
+    bool trusted = false;
+
+    if (!ofnic_dma_ok(s)) {
+        return size;    /* the port is off: dropped, not counted */
+    }
+    if (s->vnet) {
+        if (size < sizeof(vh)) {
+            ofnic_vnet_error(s, "frame shorter than the header");
+            return size;
+        }
+        iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));
+        off = sizeof(vh);
+    }
+    len = size - off;
+    if (len < ETH_HLEN) {
+        return size;
+    }
+    iov_to_buf(iov, iovcnt, off, f, ETH_ALEN);
+    if (!ofnic_rx_accept(s, f)) {
+        s->stats[OFNIC_STAT_RX_FILTERED]++;
+        return size;
+    }
+
+    if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if ((size_t)vh.csum_start + vh.csum_offset + 2 > len) {
+            ofnic_vnet_error(s, "csum_start/csum_offset past the frame");
+            return size;
+        }
+        trusted = true;
+    } else if (vh.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+        trusted = true;
+    }
+    if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+        uint8_t type = vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+
+        if (type != VIRTIO_NET_HDR_GSO_TCPV4 &&
+            type != VIRTIO_NET_HDR_GSO_TCPV6) {
+            ofnic_vnet_error(s, "gso_type not offered");
+        } else if (vh.gso_size == 0) {
+            ofnic_vnet_error(s, "gso_size 0");
+        } else if (vh.hdr_len > len) {
+            ofnic_vnet_error(s, "hdr_len past the frame");
+        } else if (len > OFNIC_FRAME_BUF) {
+            ofnic_vnet_error(s, "GSO frame larger than 64 KiB");
+        } else {
+            iov_to_buf(iov, iovcnt, off, f, len);
+            return ofnic_rx_gso(s, f, len, &vh) ? size : 0;
+        }
+        return size;
+    }
+    if (len > s->max_frame) {
+        s->stats[OFNIC_STAT_RX_OVERSIZE]++;
+        return size;
+    }
+    iov_to_buf(iov, iovcnt, off, f, len);
+    if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        /* The backend left the sum to us: the guest gets a whole frame. */
+        uint32_t start = vh.csum_start;
+
+        stw_be_p(f + start + vh.csum_offset,
+                 net_checksum_finish_nozero(net_checksum_add(len - start,
+                                                             f + start)));
+    }
+    return ofnic_rx_frame(s, f, len, trusted) ? size : 0;
 }
 
 void ofnic_rx_kick(OfnicState *s)
@@ -618,7 +846,9 @@ void ofnic_rx_init(OfnicState *s)
     unsigned int i;
 
     net_rx_pkt_init(&s->rx_pkt);
+    net_tx_pkt_init(&s->rx_gso_pkt, 1);
     s->rx_frame = g_malloc(OFNIC_FRAME_BUF);
+    s->rx_seg = g_malloc(OFNIC_FRAME_BUF);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 
@@ -641,5 +871,7 @@ void ofnic_rx_uninit(OfnicState *s)
         qp->lro.buf = NULL;
     }
     g_free(s->rx_frame);
+    g_free(s->rx_seg);
     net_rx_pkt_uninit(s->rx_pkt);
+    net_tx_pkt_uninit(s->rx_gso_pkt);
 }

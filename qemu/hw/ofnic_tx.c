@@ -1,7 +1,10 @@
 /*
  * ofnic transmit path: descriptor gathering, checksum insertion (TXD_CSUM)
  * and TCP segmentation (TXD_TSO), done by the device itself so that every
- * network backend gets correct frames.
+ * network backend gets correct frames. A backend with a vnet header (a tap)
+ * takes the offload requests instead: a TSO request leaves as one GSO frame
+ * and a checksum request as VIRTIO_NET_HDR_F_NEEDS_CSUM, which the host's
+ * stack completes far cheaper than segmenting here.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -13,6 +16,7 @@
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "system/dma.h"
+#include "net_tx_pkt.h"
 
 #include "ofnic_int.h"
 
@@ -35,20 +39,44 @@ static void ofnic_tx_sent(NetClientState *nc, ssize_t len)
     }
 }
 
-static void ofnic_tx_send(OfnicQP *qp, uint8_t *buf, size_t len)
+/*
+ * Sends one frame; on a vnet-header backend vh goes first (NULL: a frame
+ * without offload, zero header).
+ */
+static void ofnic_tx_sendv(OfnicQP *qp, const struct iovec *iov, int iovcnt)
 {
     OfnicState *s = qp->s;
-    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    size_t len = iov_size(iov, iovcnt);
 
+    if (s->vnet) {
+        len -= sizeof(struct virtio_net_hdr);
+    }
     s->stats[OFNIC_STAT_TX_PKTS]++;
     s->stats[OFNIC_STAT_TX_BYTES] += len;
-    if (qemu_sendv_packet_async(qemu_get_queue(s->nic), &iov, 1,
+    if (qemu_sendv_packet_async(qemu_get_queue(s->nic), iov, iovcnt,
                                 ofnic_tx_sent) == 0) {
         /*
          * The peer queued a copy; stop after this packet until it drains.
          * Later segments of the same TSO packet queue behind it in order.
          */
         qp->tx_waiting = true;
+    }
+}
+
+static void ofnic_tx_send(OfnicQP *qp, const struct virtio_net_hdr *vh,
+                          uint8_t *buf, size_t len)
+{
+    static const struct virtio_net_hdr none;
+    struct iovec iov[2] = {
+        { .iov_base = (void *)(vh ? vh : &none),
+          .iov_len = sizeof(struct virtio_net_hdr) },
+        { .iov_base = buf, .iov_len = len },
+    };
+
+    if (qp->s->vnet) {
+        ofnic_tx_sendv(qp, iov, 2);
+    } else {
+        ofnic_tx_sendv(qp, &iov[1], 1);
     }
 }
 
@@ -63,7 +91,7 @@ static bool ofnic_tx_offload_error(OfnicQP *qp, const char *what)
 /*
  * TXD_CSUM: the 16-bit ones' complement sum of the bytes from csum_start to
  * the end of the frame, complemented, stored big endian at
- * csum_start + csum_offset (0 becomes 0xffff).
+ * csum_start + csum_offset (0 becomes 0xffff). Sends the frame.
  */
 static bool ofnic_tx_csum(OfnicQP *qp, uint8_t *f, size_t len,
                           const struct ofnic_tx_desc *d)
@@ -76,10 +104,22 @@ static bool ofnic_tx_csum(OfnicQP *qp, uint8_t *f, size_t len,
         return ofnic_tx_offload_error(qp, "csum_start/csum_offset past "
                                       "the frame");
     }
+    qp->s->stats[OFNIC_STAT_TX_CSUM]++;
+    if (qp->s->vnet) {
+        /* Same contract as TXD_CSUM: the field holds the seed, as sent. */
+        struct virtio_net_hdr vh = {
+            .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+            .csum_start = start,
+            .csum_offset = off,
+        };
+
+        ofnic_tx_send(qp, &vh, f, len);
+        return true;
+    }
     csum = net_checksum_finish_nozero(net_checksum_add(len - start,
                                                        f + start));
     stw_be_p(f + start + off, csum);
-    qp->s->stats[OFNIC_STAT_TX_CSUM]++;
+    ofnic_tx_send(qp, NULL, f, len);
     return true;
 }
 
@@ -257,7 +297,7 @@ static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
     if (!j->dma_failed) {
         j->bad = ofnic_tso_prepare(s->frame, len, d, &j->t);
     }
-    if (!j->dma_failed && !j->bad &&
+    if (!j->dma_failed && !j->bad && !s->vnet &&
         (uint64_t)j->t.nseg * j->t.hdr_len + j->t.payload <=
         OFNIC_TSO_OUT_BUF) {
         for (k = 0; k < j->t.nseg; k++) {
@@ -282,14 +322,61 @@ static void ofnic_tso_send(OfnicQP *qp, const OfnicTsoJob *j)
 
     for (k = 0; k < j->t.nseg; k++) {
         if (j->built) {
-            ofnic_tx_send(qp, s->tso_out + off, j->slen[k]);
+            ofnic_tx_send(qp, NULL, s->tso_out + off, j->slen[k]);
             off += j->slen[k];
         } else {
-            ofnic_tx_send(qp, s->seg, ofnic_tso_segment(&j->t, k, s->seg));
+            ofnic_tx_send(qp, NULL, s->seg,
+                          ofnic_tso_segment(&j->t, k, s->seg));
         }
     }
     s->stats[OFNIC_STAT_TSO_PKTS]++;
     s->stats[OFNIC_STAT_TSO_SEGS] += j->t.nseg;
+}
+
+static void ofnic_tx_gso_sendv(void *opaque, const struct iovec *iov,
+                               int iovcnt, const struct iovec *virt_iov,
+                               int virt_iovcnt)
+{
+    ofnic_tx_sendv(opaque, virt_iov, virt_iovcnt);
+}
+
+static void ofnic_tx_frag_keep(void *opaque, void *base, size_t len)
+{
+    /* the fragment is the device's own gather buffer: nothing to unmap */
+}
+
+/*
+ * A checked TSO request to a vnet-header backend: one GSO frame whose
+ * virtio_net_hdr (gso_type, gso_size, hdr_len, csum_start/offset) and
+ * header fields (IP lengths, IPv4 header checksum, the TCP pseudo-header
+ * seed) net_tx_pkt fills in; the backend's stack segments it.
+ */
+static bool ofnic_tso_send_gso(OfnicQP *qp, const OfnicTsoJob *j, size_t len)
+{
+    OfnicState *s = qp->s;
+    struct NetTxPkt *pkt = s->tx_gso_pkt;
+    uint8_t *f = s->frame;
+    bool ok;
+
+    /* The guest's IP lengths are not part of the request: the frame's are. */
+    if (j->t.ip4) {
+        stw_be_p(f + j->t.l3 + 2, len - j->t.l3);
+    } else {
+        stw_be_p(f + j->t.l3 + 4, len - j->t.l3 - sizeof(struct ip6_header));
+    }
+    net_tx_pkt_add_raw_fragment(pkt, f, len);
+    ok = net_tx_pkt_parse(pkt) &&
+         net_tx_pkt_build_vheader(pkt, true, true, j->t.mss);
+    if (ok) {
+        net_tx_pkt_update_ip_checksums(pkt);
+        ok = net_tx_pkt_send_custom(pkt, true, ofnic_tx_gso_sendv, qp);
+    }
+    net_tx_pkt_reset(pkt, ofnic_tx_frag_keep, NULL);
+    if (!ok) {
+        return ofnic_tx_offload_error(qp, "TSO request net_tx_pkt refused");
+    }
+    s->stats[OFNIC_STAT_TX_GSO]++;
+    return true;
 }
 
 /*
@@ -361,21 +448,22 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
             return OFNIC_TX_HALTED;
         }
         ok = !job.bad;
-        if (ok) {
-            ofnic_tso_send(qp, &job);
-        } else {
+        if (!ok) {
             ofnic_tx_offload_error(qp, job.bad);
+        } else if (s->vnet) {
+            ok = ofnic_tso_send_gso(qp, &job, len);
+        } else {
+            ofnic_tso_send(qp, &job);
         }
     } else if (!ofnic_tx_gather(d, bufs, n, s->frame)) {
         ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA, "buffer read failed");
         return OFNIC_TX_HALTED;
     } else if (len < ETH_HLEN) {
         ok = false;
-    } else if ((first_flags & OFNIC_TXD_CSUM) &&
-               !ofnic_tx_csum(qp, s->frame, len, &first)) {
-        ok = false;
+    } else if (first_flags & OFNIC_TXD_CSUM) {
+        ok = ofnic_tx_csum(qp, s->frame, len, &first);
     } else {
-        ofnic_tx_send(qp, s->frame, len);
+        ofnic_tx_send(qp, NULL, s->frame, len);
         ok = true;
     }
     if (!ok) {

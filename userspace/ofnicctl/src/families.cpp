@@ -65,6 +65,10 @@ const Field kOfnicHwStats[] = {
     {OFNIC_A_HW_STATS_LRO_FRAMES, "lro-frames", FT::UINT},
     {OFNIC_A_HW_STATS_LRO_SEGS, "lro-segs", FT::UINT},
     {OFNIC_A_HW_STATS_HDS_FRAMES, "hds-frames", FT::UINT},
+    {OFNIC_A_HW_STATS_TX_GSO, "tx-gso", FT::UINT},
+    {OFNIC_A_HW_STATS_RX_GSO, "rx-gso", FT::UINT},
+    {OFNIC_A_HW_STATS_RX_GSO_SPLIT, "rx-gso-split", FT::UINT},
+    {OFNIC_A_HW_STATS_VNET_HDR_ERRORS, "vnet-hdr-errors", FT::UINT},
 };
 
 const Field kOfnicQueue[] = {

@@ -1,0 +1,435 @@
+// The vnet header on a tap (hw-spec 12): one ofnic port on a real tap in a
+// network namespace of the test's own. The test is the host's side: an
+// AF_PACKET socket with PACKET_VNET_HDR on the tap sees the frames the device
+// hands to the kernel with their virtio_net_hdr as the kernel parsed it, and
+// sends frames (GSO ones too) that the kernel hands to the device through
+// the tap. Needs root and /dev/net/tun (skipped otherwise).
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstring>
+#include <fstream>
+#include <optional>
+
+#include "device_fixture.h"
+#include "packet.h"
+
+namespace ofnic::test {
+namespace {
+
+constexpr const char* kTap = "oftest0";
+
+// struct virtio_net_hdr in native byte order, as a tap and PACKET_VNET_HDR
+// use it (<linux/virtio_net.h> does not compile as C++: a member "class").
+struct virtio_net_hdr {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+static_assert(sizeof(virtio_net_hdr) == 10);
+constexpr uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+constexpr uint8_t VIRTIO_NET_HDR_GSO_NONE = 0, VIRTIO_NET_HDR_GSO_TCPV4 = 1,
+                  VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+
+struct Frame {
+  virtio_net_hdr vh{};
+  std::vector<uint8_t> data;
+};
+
+class OfnicTapTest : public OfnicTest {
+ protected:
+  // Boots QEMU with the port on the tap; vnet_hdr: the device's property.
+  void start(const std::string& vnet_hdr) {
+    if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+      GTEST_SKIP() << "needs root and /dev/net/tun";
+    }
+    // A namespace of our own: nothing but the test talks on the tap.
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
+    std::vector<std::string> args = {"-machine", "q35",  "-accel", "qtest",      "-display",
+                                     "none",     "-m",   "64M",    "-nodefaults"};
+    args.insert(args.end(),
+                {"-netdev",
+                 fmt::format("tap,id=n0,ifname={},script=no,downscript=no,vhost=off,vnet_hdr=on",
+                             kTap),
+                 "-device",
+                 fmt::format("ofnic,netdev=n0,mac={},queues=1,addr=0x4,vnet-hdr={}",
+                             to_string(kMacA), vnet_hdr)});
+    qt_ = std::make_unique<qtest::Client>(qemu_options(args));
+    auto fns = pci_find(*qt_, OFNIC_PCI_VENDOR_ID, OFNIC_PCI_DEVICE_ID);
+    ASSERT_EQ(fns.size(), 1u);
+    a_ = std::make_unique<OfnicPort>(*qt_, fns[0]);
+    a_->map(kBar0A, kBar2A);
+    ASSERT_EQ(a_->reg(OFNIC_REG_ID), OFNIC_ID_MAGIC);
+
+    // No IPv6 autoconfiguration chatter on the tap; then up.
+    std::ofstream(fmt::format("/proc/sys/net/ipv6/conf/{}/disable_ipv6", kTap)) << "1";
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(s, 0);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, kTap, IFNAMSIZ - 1);
+    ASSERT_EQ(ioctl(s, SIOCGIFINDEX, &ifr), 0) << "no tap " << kTap;
+    int ifindex = ifr.ifr_ifindex;
+    ASSERT_EQ(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+    ifr.ifr_flags |= IFF_UP;
+    ASSERT_EQ(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
+    close(s);
+
+    pkt_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    ASSERT_GE(pkt_, 0) << strerror(errno);
+    int one = 1;
+    ASSERT_EQ(setsockopt(pkt_, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)), 0);
+    timeval tv{0, 200000};
+    ASSERT_EQ(setsockopt(pkt_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    ASSERT_EQ(bind(pkt_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)), 0);
+    ifindex_ = ifindex;
+
+    a_->enable();
+    tx_ = make_tx(*a_);
+    tx_->start();
+  }
+  void TearDown() override {
+    if (pkt_ >= 0) close(pkt_);
+    OfnicTest::TearDown();
+  }
+  // RX ring 0 with n buffers of buf_size posted, under rx_ctrl.
+  void start_rx(uint32_t rx_ctrl, uint32_t n = 63, uint32_t buf_size = 2048) {
+    a_->set_reg(OFNIC_REG_MAX_FRAME, 1518);
+    a_->set_reg(OFNIC_REG_RX_CTRL, rx_ctrl);
+    rx_ = make_rx(*a_, 0, 64, buf_size);
+    rx_->start();
+    if (n) rx_->post(n);
+  }
+  // The next frame the kernel saw leave the tap towards us... or come from the
+  // device: AF_PACKET sees both directions; PACKET_OUTGOING ones are ours.
+  std::optional<Frame> recv_from_device(std::chrono::milliseconds timeout = 2s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<uint8_t> buf(sizeof(virtio_net_hdr) + 70000);
+    while (std::chrono::steady_clock::now() < deadline) {
+      a_->reg(OFNIC_REG_STATUS);  // let QEMU's main loop run
+      sockaddr_ll from{};
+      socklen_t fl = sizeof(from);
+      ssize_t n = recvfrom(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                           &fl);
+      if (n < ssize_t(sizeof(virtio_net_hdr))) continue;
+      if (from.sll_pkttype == PACKET_OUTGOING) continue;  // what we sent
+      Frame f;
+      std::memcpy(&f.vh, buf.data(), sizeof(f.vh));
+      f.data.assign(buf.begin() + sizeof(virtio_net_hdr), buf.begin() + n);
+      return f;
+    }
+    return std::nullopt;
+  }
+  // Sends a frame into the tap (to the device) with header vh.
+  void send_to_device(const virtio_net_hdr& vh, std::span<const uint8_t> f) {
+    std::vector<uint8_t> buf(sizeof(vh) + f.size());
+    std::memcpy(buf.data(), &vh, sizeof(vh));
+    std::memcpy(buf.data() + sizeof(vh), f.data(), f.size());
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex_;
+    sll.sll_halen = 6;
+    ASSERT_EQ(sendto(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&sll),
+                     sizeof(sll)),
+              ssize_t(buf.size()))
+        << strerror(errno);
+  }
+  // A TSO request of the driver: f in one descriptor with TXD_TSO.
+  uint32_t send_tso(std::span<const uint8_t> f, uint16_t mss, uint16_t hdr_len) {
+    uint64_t addr = put(f);
+    uint32_t i = tx_->add(addr, uint16_t(f.size()), OFNIC_TXD_EOP | OFNIC_TXD_TSO);
+    ofnic_tx_desc d = tx_->desc(i);
+    d.mss = mss;
+    d.hdr_len = hdr_len;
+    tx_->write_desc(i, d);
+    tx_->doorbell();
+    return i;
+  }
+  static Pkt flow(size_t payload, bool v6 = false, uint8_t flags = kTcpAck) {
+    Pkt p;
+    p.v6 = v6;
+    if (v6) {
+      p.src = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+      p.dst = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    }
+    p.flags = flags;
+    p.payload = payload_pattern(payload, 9);
+    return p;
+  }
+  // A GSO frame as the host's stack hands it over: partial checksum.
+  static virtio_net_hdr gso_hdr(bool v6, uint16_t mss, uint16_t hdr_len) {
+    virtio_net_hdr vh{};
+    vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+    vh.gso_size = mss;
+    vh.hdr_len = hdr_len;
+    vh.csum_start = v6 ? 54 : 34;
+    vh.csum_offset = 16;
+    return vh;
+  }
+  // Payload bytes of the frames written from slot `from` on, in order, until
+  // `want` bytes were seen; each frame's write-back goes to wbs.
+  std::vector<uint8_t> rx_payload(uint32_t from, size_t want, std::vector<ofnic_rx_wb>* wbs,
+                                  std::vector<std::vector<uint8_t>>* frames = nullptr) {
+    std::vector<uint8_t> out;
+    uint32_t slot = from;
+    while (out.size() < want) {
+      if (!rx_done(*rx_, slot)) break;
+      auto wb = rx_->wb(slot);
+      auto f = rx_->frame(slot);
+      auto p = parse(f);
+      out.insert(out.end(), f.begin() + long(p.l5), f.begin() + long(p.end));
+      if (wbs) wbs->push_back(wb);
+      if (frames) frames->push_back(f);
+      uint32_t n = 1;
+      while (!(rx_->wb(slot + n - 1).status & OFNIC_RXS_EOP) && n < OFNIC_RX_MAX_DESC_PER_PKT) n++;
+      slot += n;
+    }
+    return out;
+  }
+
+  int pkt_ = -1;
+  int ifindex_ = 0;
+  std::unique_ptr<TxRing> tx_;
+  std::unique_ptr<RxRing> rx_;
+};
+
+// TSO to a tap: one GSO frame whose header the host's kernel accepts as
+// such (gso_type, gso_size = mss, checksum left to the host), payload intact.
+TEST_F(OfnicTapTest, TsoLeavesAsOneGsoFrame) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+    Pkt p = flow(5000, v6);
+    p.partial = true;
+    auto f = build(kMacOther, kMacA, p);
+    uint16_t hdr = v6 ? 74 : 54;
+    uint32_t i = send_tso(f, 1000, hdr);
+    ASSERT_TRUE(tx_done(*tx_, i));
+    EXPECT_EQ(tx_->status(i), OFNIC_TXS_DD);
+    auto got = recv_from_device();
+    ASSERT_TRUE(got) << "no frame on the tap";
+    EXPECT_EQ(got->vh.gso_type, v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4);
+    EXPECT_EQ(got->vh.gso_size, 1000);
+    EXPECT_TRUE(got->vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    EXPECT_EQ(got->vh.csum_start, hdr - 20);
+    EXPECT_EQ(got->vh.csum_offset, 16);
+    ASSERT_EQ(got->data.size(), f.size());
+    EXPECT_TRUE(std::equal(f.begin() + hdr, f.end(), got->data.begin() + hdr));
+    auto q = parse(got->data);
+    EXPECT_EQ(q.end, f.size()) << "IP length of the whole frame";
+    if (!v6) {
+      EXPECT_TRUE(ip4_csum_ok(got->data));
+    }
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_GSO), 2u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_PKTS), 2u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TSO_PKTS), 0u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TSO_SEGS), 0u);
+}
+
+// TXD_CSUM becomes NEEDS_CSUM with the descriptor's start and offset; a frame
+// without offload gets a zero header (the kernel sees a plain frame).
+TEST_F(OfnicTapTest, ChecksumRequestBecomesNeedsCsum) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  Pkt p = flow(300);
+  p.proto = kProtoUdp;
+  p.partial = true;
+  auto f = build(kMacOther, kMacA, p);
+  uint64_t addr = put(f);
+  uint32_t i = tx_->add(addr, uint16_t(f.size()), OFNIC_TXD_EOP | OFNIC_TXD_CSUM);
+  ofnic_tx_desc d = tx_->desc(i);
+  d.csum_start = 34;
+  d.csum_offset = 6;
+  tx_->write_desc(i, d);
+  tx_->doorbell();
+  ASSERT_TRUE(tx_done(*tx_, i));
+  auto got = recv_from_device();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+  EXPECT_EQ(got->vh.csum_start, 34);
+  EXPECT_EQ(got->vh.csum_offset, 6);
+  EXPECT_EQ(got->data, f) << "the seed is left for the host";
+
+  Pkt plain = flow(200);
+  auto g = build(kMacOther, kMacA, plain);
+  ASSERT_TRUE(tx_done(*tx_, send(*tx_, g)));
+  got = recv_from_device();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->vh.flags, 0);
+  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+  EXPECT_EQ(got->data, g);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_CSUM), 1u);
+}
+
+// vnet-hdr=off on the same tap: the device segments as it does on the hub.
+TEST_F(OfnicTapTest, OffSegmentsInTheDevice) {
+  start("off");
+  if (IsSkipped() || HasFatalFailure()) return;
+  Pkt p = flow(3000);
+  p.partial = true;
+  auto f = build(kMacOther, kMacA, p);
+  uint32_t i = send_tso(f, 1000, 54);
+  ASSERT_TRUE(tx_done(*tx_, i));
+  for (int k = 0; k < 3; k++) {
+    auto got = recv_from_device();
+    ASSERT_TRUE(got) << "segment " << k;
+    EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+    EXPECT_EQ(got->data.size(), 54u + 1000);
+    EXPECT_TRUE(l4_csum_ok(got->data));
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TSO_SEGS), 3u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_GSO), 0u);
+}
+
+// The host's GSO frame arrives as one coalesced frame: RXS_LRO with the
+// segment count and gso_size, checksum vouched for by the host.
+TEST_F(OfnicTapTest, GsoFrameArrivesCoalesced) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();  // the tap now offers TSO (the kernel keeps GSO frames whole)
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+    Pkt p = flow(4500, v6);
+    p.partial = true;
+    auto f = build(kMacA, kMacOther, p);
+    uint16_t hdr = v6 ? 74 : 54;
+    send_to_device(gso_hdr(v6, 1000, hdr), f);
+    uint32_t slot = v6 ? 3 : 0;  // 4554 bytes: three 2048-byte buffers
+    ASSERT_TRUE(rx_done(*rx_, slot));
+    auto wb = rx_->wb(slot);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_LRO);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_L4_OK);
+    EXPECT_EQ(wb.lro_segs, 5);
+    EXPECT_EQ(wb.lro_mss, 1000);
+    auto got = rx_->frame(slot);
+    ASSERT_EQ(got.size(), f.size());
+    EXPECT_TRUE(std::equal(f.begin() + hdr, f.end(), got.begin() + hdr));
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), 2u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 0u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_VNET_HDR_ERRORS), 0u);
+}
+
+// A GSO frame beyond what the guest takes coalesced (LRO_MAX_SEGS 2 here) is
+// segmented by the device; the segments coalesce again within the limits.
+TEST_F(OfnicTapTest, GsoFrameBeyondTheLimitsIsSplit) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  a_->set_reg(OFNIC_REG_LRO_MAX_SEGS, 2);
+  settle();
+  Pkt p = flow(4500);
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  send_to_device(gso_hdr(false, 1000, 54), f);
+  settle();
+  qt_->clock_step(100 * 1000);  // LRO_TIMEOUT: the last segment waits alone
+  std::vector<ofnic_rx_wb> wbs;
+  auto payload = rx_payload(0, 4500, &wbs);
+  EXPECT_EQ(payload, p.payload);
+  ASSERT_EQ(wbs.size(), 3u) << "2 + 2 + 1 segments";
+  EXPECT_EQ(wbs[0].lro_segs, 2);
+  EXPECT_EQ(wbs[1].lro_segs, 2);
+  EXPECT_FALSE(wbs[2].status & OFNIC_RXS_LRO);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
+}
+
+// A GSO frame held for buffers when the guest turns LRO off is delivered as
+// MSS segments with whole, valid checksums.
+TEST_F(OfnicTapTest, GsoFrameHeldAcrossLroOffIsSegmented) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM, 0);
+  settle();
+  Pkt p = flow(3500);
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  send_to_device(gso_hdr(false, 1000, 54), f);
+  settle();
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_PKTS), 0u) << "held: no buffer posted";
+  a_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_CSUM);
+  rx_->post(63);
+  std::vector<ofnic_rx_wb> wbs;
+  std::vector<std::vector<uint8_t>> frames;
+  auto payload = rx_payload(0, 3500, &wbs, &frames);
+  EXPECT_EQ(payload, p.payload);
+  ASSERT_EQ(frames.size(), 4u);
+  for (size_t k = 0; k < frames.size(); k++) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(l4_csum_ok(frames[k]));
+    EXPECT_TRUE(ip4_csum_ok(frames[k]));
+    EXPECT_FALSE(wbs[k].status & OFNIC_RXS_LRO);
+    EXPECT_TRUE(wbs[k].status & OFNIC_RXS_L4_OK);
+    EXPECT_EQ(be32(frames[k], 38), p.seq + 1000 * k) << "sequence number";
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
+}
+
+// A partial checksum from the host is completed by the device: the guest
+// gets a frame whose checksum verifies.
+TEST_F(OfnicTapTest, PartialChecksumCompleted) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_CSUM);
+  Pkt p = flow(700);
+  p.proto = kProtoUdp;
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  virtio_net_hdr vh{};
+  vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  vh.csum_start = 34;
+  vh.csum_offset = 6;
+  send_to_device(vh, f);
+  ASSERT_TRUE(rx_done(*rx_, 0));
+  auto got = rx_->frame(0);
+  EXPECT_TRUE(l4_csum_ok(got));
+  EXPECT_TRUE(rx_->wb(0).status & OFNIC_RXS_L4_OK);
+  Pkt full = p;
+  full.partial = false;
+  EXPECT_EQ(got, build(kMacA, kMacOther, full));
+}
+
+// vnet-hdr=on insists on a backend with a vnet header: a hub port has none.
+TEST(OfnicVnetHdrProperty, OnRefusesAHub) {
+  std::vector<std::string> args = {"-machine", "q35",  "-accel", "qtest",      "-display",
+                                   "none",     "-m",   "64M",    "-nodefaults",
+                                   "-netdev",  "hubport,id=n0,hubid=0",
+                                   "-device",  "ofnic,netdev=n0,vnet-hdr=on"};
+  // QEMU connects the qtest socket before it realizes the devices: it then
+  // exits with the realize error.
+  std::unique_ptr<qtest::Client> c;
+  try {
+    c = std::make_unique<qtest::Client>(qemu_options(args));
+  } catch (const qtest::Error&) {
+    return;
+  }
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < 100; i++) c->readl(0x1000);
+      },
+      qtest::Error);
+  c->stop();
+  EXPECT_NE(c->log().find("vnet-hdr=on needs a backend with a vnet header"), std::string::npos)
+      << c->log();
+}
+
+}  // namespace
+}  // namespace ofnic::test
