@@ -632,26 +632,75 @@ void ofnic_vnet_update_offloads(OfnicState *s)
     qemu_set_offload(qemu_get_queue(s->nic)->peer, 1, tso, tso, 0, 0, 0, 0);
 }
 
-/* One segment of a GSO frame the device splits, from net_tx_pkt. */
+/* A GSO frame the device splits (net_tx_pkt), and where it stands. */
 typedef struct OfnicRxSplit {
     OfnicState *s;
     OfnicQP *qp;
+    const OfnicRxInfo *info;    /* of the whole frame */
+    uint32_t mss;
+    uint32_t per;           /* segments per piece: > 1, written coalesced */
+    uint32_t left;          /* payload bytes not split off yet */
+    uint16_t ip_id;         /* IPv4 ID of the next piece */
+    uint8_t flags;          /* the frame's TCP flags */
 } OfnicRxSplit;
 
-static void ofnic_rx_split_seg(void *opaque, const struct iovec *iov,
-                               int iovcnt, const struct iovec *virt_iov,
-                               int virt_iovcnt)
+/* Sets a TCP header's flags, updating its checksum (RFC 1624). */
+static void ofnic_tcp_set_flags(uint8_t *th, uint8_t flags)
+{
+    uint16_t old = lduw_be_p(th + 12), new = (old & 0xff00) | flags;
+    uint32_t sum = (uint16_t)~lduw_be_p(th + 16) + (uint16_t)~old + new;
+
+    stw_be_p(th + 12, new);
+    stw_be_p(th + 16, net_checksum_finish(sum));
+}
+
+static void ofnic_rx_split_piece(void *opaque, const struct iovec *iov,
+                                 int iovcnt, const struct iovec *virt_iov,
+                                 int virt_iovcnt)
 {
     OfnicRxSplit *sp = opaque;
     OfnicState *s = sp->s;
-    size_t n = iov_to_buf(iov, iovcnt, 0, s->rx_seg, OFNIC_FRAME_BUF);
+    const OfnicRxInfo *pi = sp->info;
+    uint8_t *f = s->rx_seg;
+    uint32_t n = iov_to_buf(iov, iovcnt, 0, f, OFNIC_FRAME_BUF);
+    uint32_t payload = n - pi->l5off, segs;
+    OfnicRxMeta m = pi->meta;
+    bool taken;
 
+    /*
+     * net_tx_pkt takes FIN and PSH off every piece; the last one carries
+     * them as the frame did. Coalesced pieces stand for per segments each:
+     * their IPv4 IDs count on by that many, as the segments' would.
+     */
+    sp->left -= MIN(payload, sp->left);
+    if (!sp->left && (sp->flags & (TH_FIN | TH_PUSH))) {
+        ofnic_tcp_set_flags(f + pi->l4off, f[pi->l4off + 13] |
+                            (sp->flags & (TH_FIN | TH_PUSH)));
+    }
+    if (sp->per == 1) {
+        /* Segments, checksummed by the split: nothing to verify. */
+        taken = ofnic_rx_frame(s, f, n, true);
+    } else {
+        if (pi->ip4) {
+            stw_be_p(f + pi->l3off + 4, sp->ip_id);
+            stw_be_p(f + pi->l3off + 10, 0);
+            stw_be_p(f + pi->l3off + 10,
+                     net_raw_checksum(f + pi->l3off, pi->l4off - pi->l3off));
+            sp->ip_id += sp->per;
+        }
+        segs = DIV_ROUND_UP(payload, sp->mss);
+        if (segs > 1) {
+            m.status |= OFNIC_RXS_LRO;
+            m.lro_segs = segs;
+            m.lro_mss = sp->mss;
+        }
+        taken = ofnic_rx_write(sp->qp, f, n, &m) != OFNIC_RXW_NO_DESC;
+    }
     /*
      * The room was checked before splitting; a ring smaller than the whole
      * frame needs takes what fits and the rest is counted as dropped.
-     * The segmentation computed every checksum: nothing to verify.
      */
-    if (!ofnic_rx_frame(s, s->rx_seg, n, true)) {
+    if (!taken) {
         ofnic_rx_drop(sp->qp);
     }
 }
@@ -679,8 +728,8 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     OfnicRxInfo info;
     OfnicRxSplit sp;
     OfnicQP *qp;
-    uint32_t payload, nseg, max_len, need;
-    bool ok;
+    uint32_t payload, nseg, max_len, need, per = 1;
+    bool ok, lro;
 
     ofnic_rx_parse(s, f, len, true, &info);
     if (!info.tcp || (type == VIRTIO_NET_HDR_GSO_TCPV4 && !info.ip4) ||
@@ -696,19 +745,22 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     nseg = MAX(DIV_ROUND_UP(payload, vh->gso_size), 1);
     max_len = MIN(s->lro_max_len,
                   OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
+    /* What the device's own LRO would coalesce, and what it may produce. */
+    lro = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
+          (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) &&
+          info.l5off + vh->gso_size <= s->max_frame &&
+          (!info.ip4 || info.l3_ok) &&
+          (f[info.l4off + 13] & ~TH_PUSH) == TH_ACK;
+    /* A pending coalesced frame of the queue goes first. */
+    if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
+        return false;
+    }
 
-    /* Whole, as a coalesced frame: what the device's own LRO would write. */
-    if ((s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
-        (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) && nseg >= 2 &&
-        nseg <= s->lro_max_segs && info.l3end <= max_len &&
-        info.l5off + vh->gso_size <= s->max_frame &&
-        (!info.ip4 || info.l3_ok) &&
-        (f[info.l4off + 13] & ~TH_PUSH) == TH_ACK) {
+    /* Whole, as one coalesced frame. */
+    if (lro && nseg >= 2 && nseg <= s->lro_max_segs &&
+        info.l3end <= max_len) {
         OfnicRxMeta m = info.meta;
 
-        if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
-            return false;
-        }
         m.status |= OFNIC_RXS_LRO;
         m.lro_segs = nseg;
         m.lro_mss = vh->gso_size;
@@ -725,27 +777,38 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     }
 
     /*
-     * Segmented: every segment must find its descriptors, or the frame
-     * waits whole (segments already written cannot be taken back). Each
-     * needs at most those of its own size; coalescing them again (LRO)
-     * never needs more; a pending coalesced frame goes first.
+     * Split: into coalesced pieces of as many segments as the LRO limits
+     * allow, else into segments (which LRO, if on, coalesces again). Every
+     * piece must find its descriptors, or the frame waits whole (pieces
+     * already written cannot be taken back); a segment coalesced again
+     * never needs more than it would alone.
      */
-    need = nseg * ofnic_rx_need(&qp->rx, info.l5off + vh->gso_size);
-    if (qp->lro.active || qp->lro.closed) {
-        need += ofnic_rx_need(&qp->rx, qp->lro.len);
+    if (lro && max_len > info.l5off) {
+        per = MIN(s->lro_max_segs, (max_len - info.l5off) / vh->gso_size);
+        per = per < 2 ? 1 : per;
     }
+    need = DIV_ROUND_UP(nseg, per) *
+           ofnic_rx_need(&qp->rx, info.l5off + per * vh->gso_size);
     if (need <= qp->rx.size - 1 && ofnic_ring_avail(&qp->rx) < need) {
         return false;
     }
     net_tx_pkt_add_raw_fragment(pkt, f, info.l3end);
     ok = net_tx_pkt_parse(pkt) &&
-         net_tx_pkt_build_vheader(pkt, true, true, vh->gso_size);
+         net_tx_pkt_build_vheader(pkt, true, true, per * vh->gso_size);
     if (ok) {
         s->stats[OFNIC_STAT_RX_GSO]++;
         s->stats[OFNIC_STAT_RX_GSO_SPLIT]++;
-        sp.s = s;
-        sp.qp = qp;
-        ok = net_tx_pkt_send_custom(pkt, false, ofnic_rx_split_seg, &sp);
+        sp = (OfnicRxSplit) {
+            .s = s,
+            .qp = qp,
+            .info = &info,
+            .mss = vh->gso_size,
+            .per = per,
+            .left = payload,
+            .ip_id = info.ip4 ? lduw_be_p(f + info.l3off + 4) : 0,
+            .flags = f[info.l4off + 13],
+        };
+        ok = net_tx_pkt_send_custom(pkt, false, ofnic_rx_split_piece, &sp);
     }
     net_tx_pkt_reset(pkt, ofnic_rx_frag_keep, NULL);
     if (!ok) {

@@ -328,7 +328,7 @@ TEST_F(OfnicTapTest, GsoFrameArrivesCoalesced) {
 }
 
 // A GSO frame beyond what the guest takes coalesced (LRO_MAX_SEGS 2 here) is
-// segmented by the device; the segments coalesce again within the limits.
+// cut by the device into coalesced pieces within the limits.
 TEST_F(OfnicTapTest, GsoFrameBeyondTheLimitsIsSplit) {
   start("auto");
   if (IsSkipped() || HasFatalFailure()) return;
@@ -342,24 +342,34 @@ TEST_F(OfnicTapTest, GsoFrameBeyondTheLimitsIsSplit) {
   settle();
   qt_->clock_step(100 * 1000);  // LRO_TIMEOUT: the last segment waits alone
   std::vector<ofnic_rx_wb> wbs;
-  auto payload = rx_payload(0, 4500, &wbs);
+  std::vector<std::vector<uint8_t>> frames;
+  auto payload = rx_payload(0, 4500, &wbs, &frames);
   EXPECT_EQ(payload, p.payload);
   ASSERT_EQ(wbs.size(), 3u) << "2 + 2 + 1 segments";
   EXPECT_EQ(wbs[0].lro_segs, 2);
+  EXPECT_EQ(wbs[0].lro_mss, 1000);
   EXPECT_EQ(wbs[1].lro_segs, 2);
   EXPECT_FALSE(wbs[2].status & OFNIC_RXS_LRO);
+  EXPECT_TRUE(l4_csum_ok(frames[2]));
+  for (size_t k = 0; k < frames.size(); k++) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(ip4_csum_ok(frames[k]));
+    EXPECT_TRUE(wbs[k].status & OFNIC_RXS_L4_OK);
+    EXPECT_EQ(be16(frames[k], 18), uint16_t(p.ip_id + 2 * k)) << "IPv4 ID: 2 segments a piece";
+    EXPECT_EQ(be32(frames[k], 38), p.seq + 2000 * k) << "sequence number";
+  }
   EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), 1u);
   EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
 }
 
 // A GSO frame held for buffers when the guest turns LRO off is delivered as
-// MSS segments with whole, valid checksums.
+// MSS segments with whole, valid checksums; FIN and PSH stay on the last.
 TEST_F(OfnicTapTest, GsoFrameHeldAcrossLroOffIsSegmented) {
   start("auto");
   if (IsSkipped() || HasFatalFailure()) return;
   start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM, 0);
   settle();
-  Pkt p = flow(3500);
+  Pkt p = flow(3500, false, kTcpAck | kTcpPsh | kTcpFin);
   p.partial = true;
   auto f = build(kMacA, kMacOther, p);
   send_to_device(gso_hdr(false, 1000, 54), f);
@@ -379,6 +389,7 @@ TEST_F(OfnicTapTest, GsoFrameHeldAcrossLroOffIsSegmented) {
     EXPECT_FALSE(wbs[k].status & OFNIC_RXS_LRO);
     EXPECT_TRUE(wbs[k].status & OFNIC_RXS_L4_OK);
     EXPECT_EQ(be32(frames[k], 38), p.seq + 1000 * k) << "sequence number";
+    EXPECT_EQ(frames[k][47], k == 3 ? p.flags : kTcpAck) << "TCP flags";
   }
   EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
 }
