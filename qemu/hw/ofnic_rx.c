@@ -742,7 +742,11 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
         return true;
     }
     payload = info.l3end - info.l5off;
-    nseg = MAX(DIV_ROUND_UP(payload, vh->gso_size), 1);
+    if (!payload) {
+        /* nothing to segment: net_tx_pkt would yield no frame at all */
+        return ofnic_vnet_error(s, "GSO frame without payload");
+    }
+    nseg = DIV_ROUND_UP(payload, vh->gso_size);
     max_len = MIN(s->lro_max_len,
                   OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
     /* What the device's own LRO would coalesce, and what it may produce. */
