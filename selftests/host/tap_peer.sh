@@ -111,6 +111,13 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" TERM INT
 
+# cpu FILE: "S s (P%)": the CPU seconds between two marks and their share of the time
+cpu() {
+	awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { t = $1; c = $2 } NR == 2 {
+		printf "%.2f s (%.0f%% of %.1f s)", ($2 - c) / hz, 100 * ($2 - c) / hz / ($1 - t), $1 - t }' \
+		"$1" 2>/dev/null
+}
+
 counter() {	# counter MODE NAME
 	awk -v k="$2" '$1 == k { print $2 }' "$res/$1.counters" 2>/dev/null
 }
@@ -124,12 +131,40 @@ for i in 0 1; do
 done
 head -c $((MB * 1024 * 1024)) /dev/urandom >"$res/data"
 sha256sum <"$res/data" | cut -d' ' -f1 >"$res/host.sha"
+# The CPU time of QEMU's main thread (its main loop: the device model and the
+# tap's reads and writes; the vCPUs run in a thread of their own) around each
+# transfer, as the host's end sees it start (accept) and end.
+cat >"$res/mark" <<'MARK'
+#!/bin/bash
+# mark TAP FILE: append "seconds cpu-ticks" of the main thread of the QEMU on TAP
+q=$(pgrep -o -f "ifname=$1,")
+st=($(cat "/proc/$q/task/$q/stat" 2>/dev/null))
+echo "$(date +%s.%N) $((${st[13]:-0} + ${st[14]:-0}))" >>"$2"
+MARK
+cat >"$res/sink" <<'SINK'
+#!/bin/bash
+# sink TAP NAME: hash what arrives on stdin into NAME.host_rx.sha
+d=$(dirname "$0")
+"$d/mark" "$1" "$d/$2.tx.cpu"
+sha256sum | cut -d' ' -f1 >"$d/$2.host_rx.sha"
+"$d/mark" "$1" "$d/$2.tx.cpu"
+SINK
+cat >"$res/source" <<'SOURCE'
+#!/bin/bash
+# source TAP NAME: the data to stdout
+d=$(dirname "$0")
+"$d/mark" "$1" "$d/$2.rx.cpu"
+cat "$d/data"
+"$d/mark" "$1" "$d/$2.rx.cpu"
+SOURCE
+chmod +x "$res/mark" "$res/sink" "$res/source"
 # One connection each way per port: the guest sends to 5001, reads from 5002.
 for i in 0 1; do
-	ip netns exec "$ns" socat -u "TCP-LISTEN:5001,bind=${HOST_IP[i]},reuseaddr" - |
-		sha256sum | cut -d' ' -f1 >"$res/${MODE[i]}.host_rx.sha" &
+	ip netns exec "$ns" socat -u "TCP-LISTEN:5001,bind=${HOST_IP[i]},reuseaddr" \
+		"SYSTEM:$res/sink ${tap[i]} ${MODE[i]}" &
 	pids+=($!)
-	ip netns exec "$ns" socat -u "FILE:$res/data" "TCP-LISTEN:5002,bind=${HOST_IP[i]},reuseaddr" &
+	ip netns exec "$ns" socat -U "TCP-LISTEN:5002,bind=${HOST_IP[i]},reuseaddr" \
+		"SYSTEM:$res/source ${tap[i]} ${MODE[i]}" &
 	pids+=($!)
 done
 wait_for "[ \$(ip netns exec $ns ss -ltn | grep -c ':500[12] ') -eq 4 ]" 10 || die "listeners not up"
@@ -156,6 +191,7 @@ for i in 0 1; do
 	log "$what: features $(tr '\n' ' ' <"$res/$m.features" 2>/dev/null)"
 	log "$what: guest -> host $(cat "$res/$m.tx.mbit" 2>/dev/null) Mbit/s, host -> guest $(cat "$res/$m.rx.mbit" 2>/dev/null) Mbit/s ($MB MiB each way, $nic, tmpfs to tmpfs, guest clock)"
 	log "$what: counters $(tr '\n' ' ' <"$res/$m.counters" 2>/dev/null)"
+	log "$what: QEMU main thread CPU: guest -> host $(cpu "$res/$m.tx.cpu"), host -> guest $(cpu "$res/$m.rx.cpu")"
 	check "$what: guest -> host intact (sha256)" \
 		test -s "$res/guest.sha" -a "$(cat "$res/$m.host_rx.sha")" = "$(cat "$res/guest.sha")"
 	check "$what: host -> guest intact (sha256)" \
