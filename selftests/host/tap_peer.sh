@@ -111,10 +111,12 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" TERM INT
 
-# cpu FILE: "S s (P%)": the CPU seconds between two marks and their share of the time
+# cpu FILE: the CPU seconds of QEMU's main thread between two marks, its share
+# of the time, and the share of QEMU's other threads (the TCG vCPU thread)
 cpu() {
-	awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { t = $1; c = $2 } NR == 2 {
-		printf "%.2f s (%.0f%% of %.1f s)", ($2 - c) / hz, 100 * ($2 - c) / hz / ($1 - t), $1 - t }' \
+	awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { t = $1; c = $2; a = $3 } NR == 2 {
+		printf "%.2f s (%.0f%% of %.1f s; other threads %.0f%%)", ($2 - c) / hz,
+			100 * ($2 - c) / hz / ($1 - t), $1 - t, 100 * ($3 - a - $2 + c) / hz / ($1 - t) }' \
 		"$1" 2>/dev/null
 }
 
@@ -136,10 +138,12 @@ sha256sum <"$res/data" | cut -d' ' -f1 >"$res/host.sha"
 # transfer, as the host's end sees it start (accept) and end.
 cat >"$res/mark" <<'MARK'
 #!/bin/bash
-# mark TAP FILE: append "seconds cpu-ticks" of the main thread of the QEMU on TAP
+# mark TAP FILE: append "seconds main-thread-ticks all-threads-ticks" of the
+# QEMU on TAP
 q=$(pgrep -o -f "ifname=$1,")
 st=($(cat "/proc/$q/task/$q/stat" 2>/dev/null))
-echo "$(date +%s.%N) $((${st[13]:-0} + ${st[14]:-0}))" >>"$2"
+all=($(cat "/proc/$q/stat" 2>/dev/null))
+echo "$(date +%s.%N) $((${st[13]:-0} + ${st[14]:-0})) $((${all[13]:-0} + ${all[14]:-0}))" >>"$2"
 MARK
 cat >"$res/sink" <<'SINK'
 #!/bin/bash
