@@ -9,9 +9,9 @@
  * A backend with a vnet header (a tap) prefixes each frame with a struct
  * virtio_net_hdr: its checksum state becomes the write-back's, and a GSO
  * frame is written as one coalesced (RXS_LRO) frame when the guest's LRO
- * settings and buffers allow, else segmented here (net_tx_pkt) and received
- * segment by segment. A header that does not fit its frame drops the frame
- * (STAT_VNET_HDR_ERRORS).
+ * settings and buffers allow, else cut here (net_tx_pkt) into coalesced
+ * pieces within the LRO limits, or into segments received one by one. A
+ * header that does not fit its frame drops the frame (STAT_VNET_HDR_ERRORS).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

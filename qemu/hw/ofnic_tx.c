@@ -3,8 +3,8 @@
  * and TCP segmentation (TXD_TSO), done by the device itself so that every
  * network backend gets correct frames. A backend with a vnet header (a tap)
  * takes the offload requests instead: a TSO request leaves as one GSO frame
- * and a checksum request as VIRTIO_NET_HDR_F_NEEDS_CSUM, which the host's
- * stack completes far cheaper than segmenting here.
+ * and a checksum request as VIRTIO_NET_HDR_F_NEEDS_CSUM, for the host's
+ * stack to complete, which costs QEMU far less than segmenting here.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -40,8 +40,8 @@ static void ofnic_tx_sent(NetClientState *nc, ssize_t len)
 }
 
 /*
- * Sends one frame; on a vnet-header backend vh goes first (NULL: a frame
- * without offload, zero header).
+ * Sends one frame, its vnet header first on a vnet-header backend; the
+ * counters take the frame's own bytes.
  */
 static void ofnic_tx_sendv(OfnicQP *qp, const struct iovec *iov, int iovcnt)
 {
@@ -63,6 +63,7 @@ static void ofnic_tx_sendv(OfnicQP *qp, const struct iovec *iov, int iovcnt)
     }
 }
 
+/* buf[0..len); on a vnet-header backend with vh (NULL: a zero header). */
 static void ofnic_tx_send(OfnicQP *qp, const struct virtio_net_hdr *vh,
                           uint8_t *buf, size_t len)
 {
