@@ -231,7 +231,6 @@ static void ofnic_reset_state(OfnicState *s)
     memset(s->rss_key, 0, sizeof(s->rss_key));
     memset(s->rss_reta, 0, sizeof(s->rss_reta));
     memset(s->stats, 0, sizeof(s->stats));
-    ofnic_vnet_update_offloads(s);
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 
@@ -257,12 +256,21 @@ static void ofnic_reset_state(OfnicState *s)
     }
 }
 
-/* Neither frames we sent nor frames held for us survive a reset. */
-static void ofnic_purge_queued(OfnicState *s)
+/*
+ * The peer's side of a reset: the offloads a vnet-header backend may use
+ * follow RX_CTRL (now 0), and neither frames we sent nor frames held for us
+ * survive.
+ */
+static void ofnic_reset_peer(OfnicState *s)
 {
-    if (s->nic) {
-        qemu_purge_queued_packets(qemu_get_queue(s->nic));
-        qemu_flush_or_purge_queued_packets(qemu_get_queue(s->nic), true);
+    unsigned int i;
+
+    ofnic_vnet_update_offloads(s);
+    for (i = 0; s->nic && i < ofnic_net_queues(s); i++) {
+        NetClientState *nc = qemu_get_subqueue(s->nic, i);
+
+        qemu_purge_queued_packets(nc);
+        qemu_flush_or_purge_queued_packets(nc, true);
     }
 }
 
@@ -270,13 +278,13 @@ static void ofnic_purge_queued(OfnicState *s)
 static void ofnic_soft_reset(OfnicState *s)
 {
     ofnic_reset_state(s);
-    ofnic_purge_queued(s);
+    ofnic_reset_peer(s);
 }
 
 /*
  * Resettable: the enter phase resets only the device's own state (registers,
- * rings, its BHs and timers); purging the frames queued in the net layer
- * touches the peer, so it waits for the hold phase.
+ * rings, its BHs and timers); the backend's offloads and the frames queued
+ * in the net layer are the peer's, so they wait for the hold phase.
  */
 static void ofnic_reset_enter(Object *obj, ResetType type)
 {
@@ -285,7 +293,7 @@ static void ofnic_reset_enter(Object *obj, ResetType type)
 
 static void ofnic_reset_hold(Object *obj, ResetType type)
 {
-    ofnic_purge_queued(OFNIC(obj));
+    ofnic_reset_peer(OFNIC(obj));
 }
 
 static uint32_t ofnic_status(OfnicState *s)
@@ -698,18 +706,41 @@ static NetClientInfo ofnic_net_info = {
  * frame (a tap): offloads go through it (ofnic_tx.c, ofnic_rx.c). A hub has
  * none, so the lab's wire keeps the device's own segmentation and LRO.
  */
+static bool ofnic_vnet_peers_ok(OfnicState *s)
+{
+    unsigned int i;
+
+    for (i = 0; i < ofnic_net_queues(s); i++) {
+        NetClientState *peer = qemu_get_subqueue(s->nic, i)->peer;
+
+        if (!peer || !qemu_has_vnet_hdr(peer)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Every queue of a multi-queue tap (queues=N) delivers frames to the device;
+ * the tun device's header size and offloads apply to all of them, so each
+ * queue's side in QEMU must expect the header too.
+ */
 static void ofnic_vnet_init(OfnicState *s)
 {
-    NetClientState *peer = qemu_get_queue(s->nic)->peer;
+    unsigned int i;
 
     s->vnet = false;
     s->vnet_tso = false;
-    if (s->vnet_hdr_prop == ON_OFF_AUTO_OFF || !qemu_has_vnet_hdr(peer)) {
+    if (s->vnet_hdr_prop == ON_OFF_AUTO_OFF || !ofnic_vnet_peers_ok(s)) {
         return;
     }
-    qemu_set_vnet_hdr_len(peer, sizeof(struct virtio_net_hdr));
-    /* Partial checksums from the start; TSO follows RX_CTRL. */
-    qemu_set_offload(peer, 1, 0, 0, 0, 0, 0, 0);
+    for (i = 0; i < ofnic_net_queues(s); i++) {
+        NetClientState *peer = qemu_get_subqueue(s->nic, i)->peer;
+
+        qemu_set_vnet_hdr_len(peer, sizeof(struct virtio_net_hdr));
+        /* Partial checksums from the start; TSO follows RX_CTRL. */
+        qemu_set_offload(peer, 1, 0, 0, 0, 0, 0, 0);
+    }
     s->vnet = true;
 }
 
@@ -727,11 +758,15 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
         error_setg(errp, "ofnic: hostile-rate is per 1000 frames: 0..1000");
         return;
     }
-    if (s->vnet_hdr_prop == ON_OFF_AUTO_ON &&
-        !qemu_has_vnet_hdr(s->conf.peers.ncs[0])) {
-        error_setg(errp, "ofnic: vnet-hdr=on needs a backend with a vnet "
-                   "header (a tap)");
-        return;
+    if (s->vnet_hdr_prop == ON_OFF_AUTO_ON) {
+        for (i = 0; i < ofnic_net_queues(s); i++) {
+            if (!s->conf.peers.ncs[i] ||
+                !qemu_has_vnet_hdr(s->conf.peers.ncs[i])) {
+                error_setg(errp, "ofnic: vnet-hdr=on needs a backend with a "
+                           "vnet header (a tap) on every queue");
+                return;
+            }
+        }
     }
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
 
@@ -782,6 +817,16 @@ static void ofnic_exit(PCIDevice *d)
     OfnicState *s = OFNIC(d);
     unsigned int i;
 
+    /*
+     * The tap outlives the device: it stops handing over partial checksums
+     * and GSO frames (a tap cannot drop the header size again).
+     */
+    if (s->vnet) {
+        for (i = 0; i < ofnic_net_queues(s); i++) {
+            qemu_set_offload(qemu_get_subqueue(s->nic, i)->peer,
+                             0, 0, 0, 0, 0, 0, 0);
+        }
+    }
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
 

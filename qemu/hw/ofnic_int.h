@@ -24,6 +24,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 #define OFNIC_FRAME_BUF (OFNIC_TX_MAX_PKT + 64)
 /* Room for the segments of a TSO request built without the BQL. */
 #define OFNIC_TSO_OUT_BUF (2 * OFNIC_FRAME_BUF)
+/*
+ * The host's kernel takes a partial checksum from a tap only if csum_start
+ * is at least an IPv4 header's length from the frame's start.
+ */
+#define OFNIC_VNET_CSUM_START_MIN 20
 /* Packets one TX bottom-half run may send before yielding to the main loop. */
 #define OFNIC_TX_BUDGET 256
 
@@ -210,6 +215,12 @@ int ofnic_hostile_pick(OfnicState *s);
 void ofnic_hostile_apply(OfnicState *s, int lie, uint32_t n, uint32_t need,
                          uint32_t buf_size, struct ofnic_rx_wb *wb,
                          uint32_t *status);
+
+/* The net queues of the NIC: one per queue of its backend (a tap's queues) */
+static inline unsigned int ofnic_net_queues(const OfnicState *s)
+{
+    return MAX(s->conf.peers.queues, 1);
+}
 
 void ofnic_rx_init(OfnicState *s);
 /* Tells a vnet-header backend which offloads RX_CTRL lets it use. */

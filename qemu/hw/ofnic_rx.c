@@ -624,12 +624,16 @@ void ofnic_vnet_update_offloads(OfnicState *s)
      */
     bool tso = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
                (OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+    unsigned int i;
 
     if (!s->vnet || tso == s->vnet_tso) {
         return;
     }
     s->vnet_tso = tso;
-    qemu_set_offload(qemu_get_queue(s->nic)->peer, 1, tso, tso, 0, 0, 0, 0);
+    for (i = 0; i < ofnic_net_queues(s); i++) {
+        qemu_set_offload(qemu_get_subqueue(s->nic, i)->peer,
+                         1, tso, tso, 0, 0, 0, 0);
+    }
 }
 
 /* A GSO frame the device splits (net_tx_pkt), and where it stands. */
@@ -642,6 +646,7 @@ typedef struct OfnicRxSplit {
     uint32_t left;          /* payload bytes not split off yet */
     uint16_t ip_id;         /* IPv4 ID of the next piece */
     uint8_t flags;          /* the frame's TCP flags */
+    uint32_t taken;         /* pieces the receive path took */
 } OfnicRxSplit;
 
 /* Sets a TCP header's flags, updating its checksum (RFC 1624). */
@@ -702,6 +707,8 @@ static void ofnic_rx_split_piece(void *opaque, const struct iovec *iov,
      */
     if (!taken) {
         ofnic_rx_drop(sp->qp);
+    } else {
+        sp->taken++;
     }
 }
 
@@ -717,6 +724,26 @@ static uint32_t ofnic_rx_need(const OfnicRing *r, uint32_t len)
 }
 
 /*
+ * Whether an IPv6 datagram's extension headers (between the fixed header and
+ * l4) include a routing header: the segments' pseudo-header would then need
+ * the final destination, which the split does not look for.
+ */
+static bool ofnic_ip6_has_routing(const uint8_t *f, const OfnicRxInfo *pi)
+{
+    uint32_t off = pi->l3off + sizeof(struct ip6_header);
+    uint8_t nh = f[pi->l3off + 6];
+
+    while (off + 2 <= pi->l4off) {
+        if (nh == IP6_ROUTING) {
+            return true;
+        }
+        nh = f[off];
+        off += (f[off + 1] + 1) * 8;
+    }
+    return false;
+}
+
+/*
  * A GSO frame f[0..len) with header vh (checked against the frame by the
  * caller). Returns false if it must be held for descriptors.
  */
@@ -729,6 +756,7 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     OfnicRxSplit sp;
     OfnicQP *qp;
     uint32_t payload, nseg, max_len, need, per = 1;
+    uint8_t flags;
     bool ok, lro;
 
     ofnic_rx_parse(s, f, len, true, &info);
@@ -741,6 +769,21 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
         ofnic_rx_drop(qp);
         return true;
     }
+    /*
+     * What no TCP stack sends as a GSO frame, and what the split cannot
+     * segment correctly, is a malformed header: dropped, not delivered.
+     */
+    flags = f[info.l4off + 13];
+    if (flags & (TH_SYN | TH_RST | TH_URG)) {
+        return ofnic_vnet_error(s, "GSO frame with SYN, RST or URG");
+    }
+    if (info.ip4 &&
+        net_raw_checksum(f + info.l3off, info.l4off - info.l3off)) {
+        return ofnic_vnet_error(s, "GSO frame with a bad IPv4 checksum");
+    }
+    if (info.ip6 && ofnic_ip6_has_routing(f, &info)) {
+        return ofnic_vnet_error(s, "GSO frame with an IPv6 routing header");
+    }
     payload = info.l3end - info.l5off;
     if (!payload) {
         /* nothing to segment: net_tx_pkt would yield no frame at all */
@@ -749,12 +792,18 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     nseg = DIV_ROUND_UP(payload, vh->gso_size);
     max_len = MIN(s->lro_max_len,
                   OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
-    /* What the device's own LRO would coalesce, and what it may produce. */
+    /*
+     * What the device's own LRO would coalesce (§7: no IPv4 options, no
+     * IPv6 extension headers, only ACK and PSH, no reserved or NS bits),
+     * and what it may produce; anything else is cut into MSS segments,
+     * received as ordinary frames.
+     */
     lro = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
           (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) &&
           info.l5off + vh->gso_size <= s->max_frame &&
-          (!info.ip4 || info.l3_ok) &&
-          (f[info.l4off + 13] & ~TH_PUSH) == TH_ACK;
+          info.l4off - info.l3off == (info.ip4 ? sizeof(struct ip_header) :
+                                      sizeof(struct ip6_header)) &&
+          (flags & ~TH_PUSH) == TH_ACK && !(f[info.l4off + 12] & 0x0f);
     /* A pending coalesced frame of the queue goes first. */
     if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
         return false;
@@ -785,7 +834,9 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
      * allow, else into segments (which LRO, if on, coalesces again). Every
      * piece must find its descriptors, or the frame waits whole (pieces
      * already written cannot be taken back); a segment coalesced again
-     * never needs more than it would alone.
+     * never needs more than it would alone. A frame needing more than the
+     * ring can ever offer waits for a full ring (size - 1 free) and the
+     * pieces that find no buffer are dropped (RX_NO_BUF).
      */
     if (lro && max_len > info.l5off) {
         per = MIN(s->lro_max_segs, (max_len - info.l5off) / vh->gso_size);
@@ -793,15 +844,13 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     }
     need = DIV_ROUND_UP(nseg, per) *
            ofnic_rx_need(&qp->rx, info.l5off + per * vh->gso_size);
-    if (need <= qp->rx.size - 1 && ofnic_ring_avail(&qp->rx) < need) {
+    if (ofnic_ring_avail(&qp->rx) < MIN(need, qp->rx.size - 1)) {
         return false;
     }
     net_tx_pkt_add_raw_fragment(pkt, f, info.l3end);
     ok = net_tx_pkt_parse(pkt) &&
          net_tx_pkt_build_vheader(pkt, true, true, per * vh->gso_size);
     if (ok) {
-        s->stats[OFNIC_STAT_RX_GSO]++;
-        s->stats[OFNIC_STAT_RX_GSO_SPLIT]++;
         sp = (OfnicRxSplit) {
             .s = s,
             .qp = qp,
@@ -813,12 +862,38 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
             .flags = f[info.l4off + 13],
         };
         ok = net_tx_pkt_send_custom(pkt, false, ofnic_rx_split_piece, &sp);
+        if (sp.taken) {
+            s->stats[OFNIC_STAT_RX_GSO]++;
+            s->stats[OFNIC_STAT_RX_GSO_SPLIT]++;
+        }
     }
     net_tx_pkt_reset(pkt, ofnic_rx_frag_keep, NULL);
     if (!ok) {
         return ofnic_vnet_error(s, "GSO frame net_tx_pkt cannot segment");
     }
     return true;
+}
+
+/* The end of f's IP datagram, or len if f is not IPv4 or IPv6. */
+static uint32_t ofnic_ip_end(const uint8_t *f, uint32_t len)
+{
+    struct iovec iov = { .iov_base = (void *)f, .iov_len = len };
+    uint32_t l3 = eth_get_l2_hdr_length_iov(&iov, 1, 0), end;
+    uint16_t proto = be16_to_cpu(PKT_GET_ETH_HDR(f)->h_proto);
+
+    if (l3 > ETH_HLEN) {
+        proto = lduw_be_p(f + l3 - 2);  /* the innermost tag's type */
+    }
+    if (proto == ETH_P_IP && len >= l3 + sizeof(struct ip_header) &&
+        (f[l3] >> 4) == IP_HEADER_VERSION_4) {
+        end = l3 + lduw_be_p(f + l3 + 2);
+    } else if (proto == ETH_P_IPV6 && len >= l3 + sizeof(struct ip6_header) &&
+               (f[l3] >> 4) == IP_HEADER_VERSION_6) {
+        end = l3 + sizeof(struct ip6_header) + lduw_be_p(f + l3 + 4);
+    } else {
+        return len;
+    }
+    return end >= l3 && end <= len ? end : len;
 }
 
 ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
@@ -870,8 +945,10 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
             ofnic_vnet_error(s, "gso_size 0");
         } else if (vh.hdr_len > len) {
             ofnic_vnet_error(s, "hdr_len past the frame");
+        } else if (!trusted) {
+            ofnic_vnet_error(s, "GSO frame without NEEDS_CSUM or DATA_VALID");
         } else if (len > OFNIC_FRAME_BUF) {
-            ofnic_vnet_error(s, "GSO frame larger than 64 KiB");
+            ofnic_vnet_error(s, "GSO frame larger than OFNIC_FRAME_BUF");
         } else {
             iov_to_buf(iov, iovcnt, off, f, len);
             return ofnic_rx_gso(s, f, len, &vh) ? size : 0;
@@ -884,11 +961,18 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
     }
     iov_to_buf(iov, iovcnt, off, f, len);
     if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-        /* The backend left the sum to us: the guest gets a whole frame. */
+        /*
+         * The backend left the sum to us: the guest gets a whole frame. The
+         * sum ends with the IP datagram, before any Ethernet padding.
+         */
         uint32_t start = vh.csum_start;
+        uint32_t end = ofnic_ip_end(f, len);
 
+        if (start + vh.csum_offset + 2 > end) {
+            end = len;
+        }
         stw_be_p(f + start + vh.csum_offset,
-                 net_checksum_finish_nozero(net_checksum_add(len - start,
+                 net_checksum_finish_nozero(net_checksum_add(end - start,
                                                              f + start)));
     }
     return ofnic_rx_frame(s, f, len, trusted) ? size : 0;

@@ -106,7 +106,11 @@ static bool ofnic_tx_csum(OfnicQP *qp, uint8_t *f, size_t len,
                                       "the frame");
     }
     qp->s->stats[OFNIC_STAT_TX_CSUM]++;
-    if (qp->s->vnet) {
+    /*
+     * The host's kernel (virtio_net_hdr_to_skb) refuses a csum_start before
+     * OFNIC_VNET_CSUM_START_MIN: such a checksum is inserted here.
+     */
+    if (qp->s->vnet && start >= OFNIC_VNET_CSUM_START_MIN) {
         /* Same contract as TXD_CSUM: the field holds the seed, as sent. */
         struct virtio_net_hdr vh = {
             .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -347,6 +351,17 @@ static void ofnic_tx_frag_keep(void *opaque, void *base, size_t len)
 }
 
 /*
+ * Whether the host's kernel segments a GSO frame of request t as asked
+ * (virtio_net_hdr_to_skb): one segment is not GSO there, an MSS below
+ * TCP_MIN_GSO_SIZE (8) is raised to it, 0xffff (GSO_BY_FRAGS) is refused.
+ * The device segments any other request itself.
+ */
+static bool ofnic_tso_backend_can(const OfnicTso *t)
+{
+    return t->nseg >= 2 && t->mss >= 8 && t->mss < 0xffff;
+}
+
+/*
  * A checked TSO request to a vnet-header backend: one GSO frame whose
  * virtio_net_hdr (gso_type, gso_size, hdr_len, csum_start/offset) and
  * header fields (IP lengths, IPv4 header checksum, the TCP pseudo-header
@@ -369,6 +384,18 @@ static bool ofnic_tso_send_gso(OfnicQP *qp, const OfnicTsoJob *j, size_t len)
     ok = net_tx_pkt_parse(pkt) &&
          net_tx_pkt_build_vheader(pkt, true, true, j->t.mss);
     if (ok) {
+        struct virtio_net_hdr *vh = net_tx_pkt_get_vhdr(pkt);
+
+        /*
+         * VIRTIO_NET_HDR_GSO_ECN is Linux's SKB_GSO_TCP_ECN: the TCP header
+         * has CWR (which only the first segment keeps), not a CE mark on
+         * the IP header as eth_get_gso_type has it.
+         */
+        if (j->t.flags0 & TH_CWR) {
+            vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+        } else {
+            vh->gso_type &= ~VIRTIO_NET_HDR_GSO_ECN;
+        }
         net_tx_pkt_update_ip_checksums(pkt);
         ok = net_tx_pkt_send_custom(pkt, true, ofnic_tx_gso_sendv, qp);
     }
@@ -451,7 +478,7 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
         ok = !job.bad;
         if (!ok) {
             ofnic_tx_offload_error(qp, job.bad);
-        } else if (s->vnet) {
+        } else if (s->vnet && ofnic_tso_backend_can(&job.t)) {
             ok = ofnic_tso_send_gso(qp, &job, len);
         } else {
             ofnic_tso_send(qp, &job);

@@ -47,8 +47,9 @@ struct Frame {
 
 class OfnicTapTest : public OfnicTest {
  protected:
-  // Boots QEMU with the port on the tap; vnet_hdr: the device's property.
-  void start(const std::string& vnet_hdr) {
+  // Boots QEMU with the port on the tap; vnet_hdr: the device's property;
+  // tap_queues: the tap's queues (IFF_MULTI_QUEUE when more than one).
+  void start(const std::string& vnet_hdr, unsigned tap_queues = 1) {
     if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
       GTEST_SKIP() << "needs root and /dev/net/tun";
     }
@@ -58,8 +59,9 @@ class OfnicTapTest : public OfnicTest {
                                      "none",     "-m",   "64M",    "-nodefaults"};
     args.insert(args.end(),
                 {"-netdev",
-                 fmt::format("tap,id=n0,ifname={},script=no,downscript=no,vhost=off,vnet_hdr=on",
-                             kTap),
+                 fmt::format("tap,id=n0,ifname={},script=no,downscript=no,vhost=off,vnet_hdr=on,"
+                             "queues={}",
+                             kTap, tap_queues),
                  "-device",
                  fmt::format("ofnic,netdev=n0,mac={},queues=1,addr=0x4,vnet-hdr={}",
                              to_string(kMacA), vnet_hdr)});
@@ -416,6 +418,120 @@ TEST_F(OfnicTapTest, PartialChecksumCompleted) {
   Pkt full = p;
   full.partial = false;
   EXPECT_EQ(got, build(kMacA, kMacOther, full));
+}
+
+// A multi-queue tap hands frames in on every queue (the kernel picks one per
+// flow): each must come with its vnet header, so GSO frames of many flows all
+// arrive coalesced and none is taken for a malformed header.
+TEST_F(OfnicTapTest, MultiQueueTapEveryQueueHasTheHeader) {
+  start("auto", 2);
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  constexpr unsigned kFlows = 16;
+  for (unsigned k = 0; k < kFlows; k++) {
+    Pkt p = flow(3000);
+    p.sport = uint16_t(40000 + k);
+    p.partial = true;
+    send_to_device(gso_hdr(false, 1000, 54), build(kMacA, kMacOther, p));
+  }
+  uint32_t slot = 0;
+  for (unsigned k = 0; k < kFlows; k++) {
+    SCOPED_TRACE(k);
+    ASSERT_TRUE(rx_done(*rx_, slot));
+    auto wb = rx_->wb(slot);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_LRO);
+    EXPECT_EQ(wb.lro_segs, 3);
+    EXPECT_EQ(rx_->frame(slot).size(), 54u + 3000);
+    slot += 2;  // 3054 bytes: two 2048-byte buffers
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), kFlows);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_VNET_HDR_ERRORS), 0u);
+}
+
+// A GSO frame with an IPv6 extension header (destination options) fails
+// the LRO conditions of §7: it arrives as plain MSS segments, not RXS_LRO.
+TEST_F(OfnicTapTest, GsoFrameWithIpv6ExtensionHeaderArrivesAsSegments) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  Pkt p = flow(3000, true);
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  // Destination options (next header TCP, 8 bytes: PadN) after the IPv6 header.
+  const std::vector<uint8_t> dopt = {kProtoTcp, 0, 1, 4, 0, 0, 0, 0};
+  f.insert(f.begin() + 54, dopt.begin(), dopt.end());
+  f[20] = 60;  // next header: destination options
+  uint16_t plen = uint16_t(be16(f, 18) + dopt.size());
+  f[18] = uint8_t(plen >> 8);
+  f[19] = uint8_t(plen);
+  virtio_net_hdr vh = gso_hdr(true, 1000, 82);
+  vh.csum_start = 62;
+  send_to_device(vh, f);
+  std::vector<uint8_t> payload;
+  for (uint32_t slot = 0; slot < 3; slot++) {
+    SCOPED_TRACE(slot);
+    ASSERT_TRUE(rx_done(*rx_, slot));
+    auto wb = rx_->wb(slot);
+    EXPECT_FALSE(wb.status & OFNIC_RXS_LRO);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_L4_OK);
+    auto g = rx_->frame(slot);
+    ASSERT_EQ(g.size(), 82u + 1000);
+    EXPECT_EQ(g[20], 60) << "the extension header stays";
+    EXPECT_EQ(be32(g, 66), p.seq + 1000 * slot) << "sequence number";
+    // TCP checksum over the IPv6 pseudo-header: whole and valid.
+    uint32_t sum = sum16(std::span<const uint8_t>(g).subspan(22, 32)) + kProtoTcp +
+                   uint32_t(g.size() - 62);
+    EXPECT_EQ(fold(sum16(std::span<const uint8_t>(g).subspan(62), sum)), 0xffff);
+    payload.insert(payload.end(), g.begin() + 82, g.end());
+  }
+  EXPECT_EQ(payload, p.payload);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_LRO_FRAMES), 0u);
+}
+
+// TSO with CWR: the header's ECN bit is Linux's SKB_GSO_TCP_ECN (CWR in the
+// TCP header); a request of one segment leaves as a plain, whole frame.
+TEST_F(OfnicTapTest, TsoEcnFollowsCwrAndOneSegmentIsPlain) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  Pkt p = flow(3000, false, kTcpAck | kTcpCwr);
+  p.partial = true;
+  auto f = build(kMacOther, kMacA, p);
+  ASSERT_TRUE(tx_done(*tx_, send_tso(f, 1000, 54)));
+  auto got = recv_from_device();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4 | 0x80);
+
+  Pkt one = flow(500);
+  one.partial = true;
+  auto g = build(kMacOther, kMacA, one);
+  uint32_t i = send_tso(g, 1000, 54);
+  ASSERT_TRUE(tx_done(*tx_, i));
+  EXPECT_EQ(tx_->status(i), OFNIC_TXS_DD);
+  got = recv_from_device();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+  EXPECT_EQ(got->data.size(), g.size());
+  EXPECT_TRUE(l4_csum_ok(got->data));
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_GSO), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TSO_SEGS), 1u);
+}
+
+// A GSO frame with SYN is no TCP stack's: dropped as a malformed header.
+TEST_F(OfnicTapTest, GsoFrameWithSynIsMalformed) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  Pkt p = flow(3000, false, kTcpAck | kTcpSyn);
+  p.partial = true;
+  send_to_device(gso_hdr(false, 1000, 54), build(kMacA, kMacOther, p));
+  settle();
+  EXPECT_EQ(a_->stat(OFNIC_STAT_VNET_HDR_ERRORS), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_PKTS), 0u);
 }
 
 // vnet-hdr=on insists on a backend with a vnet header: a hub port has none.
