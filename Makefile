@@ -67,9 +67,10 @@ debug-build: debug-kernel qemu
 check-debug: all debug-build
 	@OFNIC_KERNEL=debug selftests/run
 
-# The offload comparison table (and plot); bench also records it in docs/.
+# The offload comparison table (and plot): demo measures one round, bench
+# three and records them in docs/.
 demo: all
-	@scripts/bench
+	@scripts/bench --rounds 1
 
 bench: all
 	@scripts/bench --doc
