@@ -8,12 +8,16 @@
  *
  * Threads and locks: the MMIO handlers, reset and the interrupt bottom halves run
  * under the BQL. Each channel's worker runs without the BQL and touches guest
- * memory only through ofdma_map(), which refuses anything that is not RAM (the
- * RAM path of address_space_map needs no BQL, MMIO dispatch would take it). The
- * worker therefore never waits for the BQL, and a BQL holder may wait for the
- * worker (channel reset, device reset, unrealize). Lock order: BQL, then a
- * channel's lock. Interrupts go from the worker to a bottom half
- * (qemu_bh_schedule is thread-safe), which calls msix_notify under the BQL.
+ * memory only through ofdma_map(): a MemoryRegionCache that must resolve to
+ * RAM, or the access fails. MMIO dispatch would take the BQL, and so would
+ * address_space_map's bounce buffer, which it falls back to when a range stops
+ * being RAM between a check and the map (Bus Master cleared, a remap); a
+ * cache's pointer stays valid RAM while the cache holds it, whatever the guest
+ * remaps meanwhile. The worker therefore never waits for the BQL, and a BQL
+ * holder may wait for the worker (channel reset, device reset, unrealize).
+ * Lock order: BQL, then a channel's lock. Interrupts go from the worker to a
+ * bottom half (qemu_bh_schedule is thread-safe), which calls msix_notify under
+ * the BQL.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -56,6 +60,9 @@ typedef struct OfdmaChan {
 
     /* Everything below is protected by lock. */
     bool stop;              /* unrealize: the worker exits */
+    bool hold;              /* ofdma_quiesce(): start no descriptor */
+    bool tail_err;          /* a bad TAIL: halt after the one in flight */
+    bool abort;             /* reset: drop the descriptor at the next slice */
     bool paused;            /* the VM is stopped: start no descriptor */
     bool busy;              /* the worker executes a descriptor (unlocked) */
     bool halted;
@@ -92,29 +99,52 @@ static AddressSpace *ofdma_as(OfdmaChan *ch)
 }
 
 /*
+ * Maps up to len (> 0) bytes of guest memory at addr for the worker: a cache
+ * over RAM (c->ptr), holding a reference on it until ofdma_unmap(). Returns
+ * the length mapped, or 0, holding nothing, if addr is not RAM the device may
+ * access that way now.
+ */
+static hwaddr ofdma_map(OfdmaChan *ch, MemoryRegionCache *c, uint64_t addr,
+                        uint64_t len, bool is_write)
+{
+    int64_t l = address_space_cache_init(c, ofdma_as(ch), addr, len, is_write);
+
+    /* (a read-only alias of RAM, such as PAM's, is no destination) */
+    if (l <= 0 || !c->ptr || (is_write && c->mrs.readonly)) {
+        address_space_cache_destroy(c);
+        return 0;
+    }
+    return l;
+}
+
+/* Ends a mapping; written bytes [0, written) are marked dirty first. */
+static void ofdma_unmap(MemoryRegionCache *c, hwaddr written)
+{
+    if (written) {
+        address_space_cache_invalidate(c, 0, written);
+    }
+    address_space_cache_destroy(c);
+}
+
+/*
  * True if [addr, addr + len) is entirely RAM that the device may read (or
- * write) directly. Without Bus Master Enable the bus-master address space is
- * empty, so everything fails here.
+ * write) directly now, as ofdma_map() sees it. Without Bus Master Enable the
+ * bus-master address space is empty, so everything fails here.
  */
 static bool ofdma_is_ram(OfdmaChan *ch, uint64_t addr, uint64_t len,
                          bool is_write)
 {
-    AddressSpace *as = ofdma_as(ch);
-
     if (len == 0 || addr + len < addr) {
         return false;
     }
-    RCU_READ_LOCK_GUARD();
     while (len) {
-        hwaddr xlat, l = len;
-        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l,
-                                                   is_write,
-                                                   MEMTXATTRS_UNSPECIFIED);
+        MemoryRegionCache c;
+        hwaddr l = ofdma_map(ch, &c, addr, len, is_write);
 
-        if (!memory_access_is_direct(mr, is_write, MEMTXATTRS_UNSPECIFIED) ||
-            l == 0) {
+        if (!l) {
             return false;
         }
+        ofdma_unmap(&c, 0);
         addr += l;
         len -= l;
     }
@@ -123,32 +153,26 @@ static bool ofdma_is_ram(OfdmaChan *ch, uint64_t addr, uint64_t len,
 
 /*
  * Copies len bytes between guest RAM and buf (to guest if to_guest). Returns
- * false, having touched nothing, if the range is not all RAM.
+ * false if part of the range is not RAM (the bytes before it are copied).
  */
 static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
                          uint64_t len, bool to_guest)
 {
-    AddressSpace *as = ofdma_as(ch);
-    DMADirection dir = to_guest ? DMA_DIRECTION_FROM_DEVICE
-                                : DMA_DIRECTION_TO_DEVICE;
     uint8_t *p = buf;
 
-    if (!ofdma_is_ram(ch, addr, len, to_guest)) {
-        return false;
-    }
     while (len) {
-        dma_addr_t l = len;
-        void *g = dma_memory_map(as, addr, &l, dir, MEMTXATTRS_UNSPECIFIED);
+        MemoryRegionCache c;
+        hwaddr l = ofdma_map(ch, &c, addr, len, to_guest);
 
-        if (!g || l == 0) {
+        if (!l) {
             return false;
         }
         if (to_guest) {
-            memcpy(g, p, l);
+            address_space_write_cached(&c, 0, p, l);
         } else {
-            memcpy(p, g, l);
+            address_space_read_cached(&c, 0, p, l);
         }
-        dma_memory_unmap(as, g, l, dir, l);
+        ofdma_unmap(&c, to_guest ? l : 0);
         addr += l;
         p += l;
         len -= l;
@@ -156,37 +180,39 @@ static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
     return true;
 }
 
-/* Guest-to-guest copy of one checked range, in mapped pieces. */
-static bool ofdma_copy(OfdmaChan *ch, uint64_t dst, uint64_t src, uint64_t len)
+/*
+ * Guest-to-guest copy in slices of at most OFDMA_SLICE. Returns an OFDMA_ERR_*
+ * (a range that stopped being RAM: the guest remapped it, or cleared Bus
+ * Master), or -1 when a reset asked the worker to drop the descriptor.
+ */
+static int ofdma_copy(OfdmaChan *ch, uint64_t dst, uint64_t src, uint64_t len)
 {
-    AddressSpace *as = ofdma_as(ch);
-
     while (len) {
-        dma_addr_t ls = MIN(len, OFDMA_SLICE), ld;
-        void *ps, *pd;
-        uint64_t n;
+        MemoryRegionCache cs, cd;
+        hwaddr ls, ld, n;
 
-        ps = dma_memory_map(as, src, &ls, DMA_DIRECTION_TO_DEVICE,
-                            MEMTXATTRS_UNSPECIFIED);
-        if (!ps || ls == 0) {
-            return false;
+        if (qatomic_read(&ch->abort)) {
+            return -1;
         }
-        ld = ls;
-        pd = dma_memory_map(as, dst, &ld, DMA_DIRECTION_FROM_DEVICE,
-                            MEMTXATTRS_UNSPECIFIED);
-        if (!pd || ld == 0) {
-            dma_memory_unmap(as, ps, ls, DMA_DIRECTION_TO_DEVICE, 0);
-            return false;
+        ls = ofdma_map(ch, &cs, src, MIN(len, OFDMA_SLICE), false);
+        if (!ls) {
+            return OFDMA_ERR_SRC;
+        }
+        ld = ofdma_map(ch, &cd, dst, ls, true);
+        if (!ld) {
+            ofdma_unmap(&cs, 0);
+            return OFDMA_ERR_DST;
         }
         n = MIN(ls, ld);
-        memcpy(pd, ps, n);
-        dma_memory_unmap(as, pd, ld, DMA_DIRECTION_FROM_DEVICE, n);
-        dma_memory_unmap(as, ps, ls, DMA_DIRECTION_TO_DEVICE, n);
+        fuzz_dma_read_cb(src, n, cs.mrs.mr);
+        address_space_write_cached(&cd, 0, cs.ptr, n);
+        ofdma_unmap(&cd, n);
+        ofdma_unmap(&cs, 0);
         src += n;
         dst += n;
         len -= n;
     }
-    return true;
+    return OFDMA_ERR_NONE;
 }
 
 static uint32_t ofdma_state(OfdmaChan *ch)
@@ -212,7 +238,8 @@ static uint32_t ofdma_status(OfdmaChan *ch)
 static bool ofdma_runnable(OfdmaChan *ch)
 {
     return (ch->ctrl & OFDMA_CC_ENABLE) && !(ch->ctrl & OFDMA_CC_SUSPEND) &&
-           !ch->halted && !ch->paused && ch->head != ch->tail;
+           !ch->halted && !ch->paused && !ch->hold && !ch->tail_err &&
+           ch->head != ch->tail;
 }
 
 /*
@@ -222,21 +249,15 @@ static bool ofdma_runnable(OfdmaChan *ch)
  */
 static bool ofdma_write_cmpl(OfdmaChan *ch)
 {
-    AddressSpace *as = ofdma_as(ch);
-    dma_addr_t l = OFDMA_CMPL_SIZE;
+    MemoryRegionCache mc;
     struct ofdma_cmpl *c;
 
-    if (!ofdma_is_ram(ch, ch->cmpl_addr, OFDMA_CMPL_SIZE, true)) {
+    if (ofdma_map(ch, &mc, ch->cmpl_addr, OFDMA_CMPL_SIZE, true) <
+        OFDMA_CMPL_SIZE) {
+        address_space_cache_destroy(&mc);   /* (a no-op if nothing held) */
         return false;
     }
-    c = dma_memory_map(as, ch->cmpl_addr, &l, DMA_DIRECTION_FROM_DEVICE,
-                       MEMTXATTRS_UNSPECIFIED);
-    if (!c || l < OFDMA_CMPL_SIZE) {
-        if (c) {
-            dma_memory_unmap(as, c, l, DMA_DIRECTION_FROM_DEVICE, 0);
-        }
-        return false;
-    }
+    c = (struct ofdma_cmpl *)mc.ptr;
     qatomic_set(&c->last_desc, cpu_to_le32(ch->last_desc));
     qatomic_set(&c->status, cpu_to_le32(ofdma_status(ch)));
     qatomic_set(&c->err_desc, cpu_to_le32(ch->halted ? ch->err_desc : 0));
@@ -245,7 +266,7 @@ static bool ofdma_write_cmpl(OfdmaChan *ch)
     qatomic_set(&c->rsvd[2], 0);
     smp_wmb();
     qatomic_set(&c->completed, cpu_to_le64(ch->done));
-    dma_memory_unmap(as, c, l, DMA_DIRECTION_FROM_DEVICE, l);
+    ofdma_unmap(&mc, OFDMA_CMPL_SIZE);
     return true;
 }
 
@@ -271,12 +292,16 @@ static void ofdma_halt(OfdmaChan *ch, uint32_t err, uint32_t slot)
     qemu_bh_schedule(ch->irq_bh);
 }
 
-/* Checks and executes one descriptor (no lock held). Returns an OFDMA_ERR_*. */
-static uint32_t ofdma_exec(OfdmaChan *ch, uint64_t ring, uint32_t slot,
-                           uint32_t *flags, uint64_t *copied)
+/*
+ * Checks and executes one descriptor (no lock held). Returns an OFDMA_ERR_*,
+ * or -1 if a reset made the worker drop it.
+ */
+static int ofdma_exec(OfdmaChan *ch, uint64_t ring, uint32_t slot,
+                      uint32_t *flags, uint64_t *copied)
 {
     struct ofdma_desc d;
     uint64_t src, dst, len;
+    int err;
 
     *flags = 0;
     *copied = 0;
@@ -306,12 +331,11 @@ static uint32_t ofdma_exec(OfdmaChan *ch, uint64_t ring, uint32_t slot,
     if (src < dst + len && dst < src + len) {
         return OFDMA_ERR_OVERLAP;
     }
-    if (!ofdma_copy(ch, dst, src, len)) {
-        /* The memory map changed under us (hot-unplug): count as source. */
-        return OFDMA_ERR_SRC;
+    err = ofdma_copy(ch, dst, src, len);
+    if (err == OFDMA_ERR_NONE) {
+        *copied = len;
     }
-    *copied = len;
-    return OFDMA_ERR_NONE;
+    return err;
 }
 
 static void *ofdma_worker(void *opaque)
@@ -322,7 +346,8 @@ static void *ofdma_worker(void *opaque)
     qemu_mutex_lock(&ch->lock);
     while (!ch->stop) {
         uint64_t ring, copied;
-        uint32_t slot, flags, err;
+        uint32_t slot, flags;
+        int err;
 
         if (!ofdma_runnable(ch)) {
             if (ch->irq_pending) {
@@ -340,7 +365,9 @@ static void *ofdma_worker(void *opaque)
 
         qemu_mutex_lock(&ch->lock);
         ch->busy = false;
-        if (err) {
+        if (err < 0) {
+            /* dropped for a reset, which resets the indices */
+        } else if (err) {
             ofdma_halt(ch, err, slot);
         } else {
             ch->head = (slot + 1) & (ch->ring_size - 1);
@@ -354,6 +381,12 @@ static void *ofdma_worker(void *opaque)
                 if (++ch->since_irq >= OFDMA_IRQ_BATCH) {
                     qemu_bh_schedule(ch->irq_bh);
                 }
+            }
+        }
+        if (ch->tail_err) {
+            ch->tail_err = false;
+            if (!ch->halted) {
+                ofdma_halt(ch, OFDMA_ERR_TAIL, ch->head);
             }
         }
         qemu_cond_broadcast(&ch->idle_cond);
@@ -380,18 +413,30 @@ static void ofdma_irq_bh(void *opaque)
     }
 }
 
-/* Waits until the worker is between descriptors (ch->lock held). */
-static void ofdma_quiesce(OfdmaChan *ch)
+/*
+ * Waits until the worker is between descriptors and keeps it there (ch->lock
+ * held; the worker starts no descriptor while the caller holds the lock):
+ * at most the rest of the descriptor in flight, or with drop, of its slice
+ * (the descriptor is then not completed and HEAD stays on it).
+ */
+static void ofdma_quiesce(OfdmaChan *ch, bool drop)
 {
+    ch->hold = true;
+    if (drop) {
+        qatomic_set(&ch->abort, true);
+    }
     while (ch->busy) {
         qemu_cond_wait(&ch->idle_cond, &ch->lock);
     }
+    ch->hold = false;
+    qatomic_set(&ch->abort, false);
 }
 
 /* Channel reset (ch->lock held); full: device reset, also clear config. */
 static void ofdma_chan_reset(OfdmaChan *ch, bool full)
 {
-    ofdma_quiesce(ch);
+    ofdma_quiesce(ch, true);
+    ch->tail_err = false;
     ch->ctrl = 0;
     ch->head = 0;
     ch->tail = 0;
@@ -428,7 +473,7 @@ static void ofdma_vm_state(void *opaque, bool running, RunState state)
         if (running) {
             qemu_cond_signal(&ch->work_cond);
         } else {
-            ofdma_quiesce(ch);
+            ofdma_quiesce(ch, false);
         }
         qemu_mutex_unlock(&ch->lock);
     }
@@ -592,7 +637,16 @@ static void ofdma_chan_write(OfdmaChan *ch, hwaddr reg, uint32_t v)
         break;
     case OFDMA_CH_TAIL:
         if (ch->ring_size && v >= ch->ring_size) {
-            ofdma_halt(ch, OFDMA_ERR_TAIL, ch->head);
+            /*
+             * The descriptor in flight completes first (the worker halts the
+             * channel then), so that ERR_DESC names the first slot not
+             * executed, as after any other error.
+             */
+            if (ch->busy) {
+                ch->tail_err = true;
+            } else if (!ch->halted) {
+                ofdma_halt(ch, OFDMA_ERR_TAIL, ch->head);
+            }
             break;
         }
         if (!ch->ring_size && enabled) {
@@ -753,6 +807,7 @@ static void ofdma_exit(PCIDevice *d)
         }
         qemu_mutex_lock(&ch->lock);
         ch->stop = true;
+        qatomic_set(&ch->abort, true);
         qemu_cond_signal(&ch->work_cond);
         qemu_mutex_unlock(&ch->lock);
         qemu_thread_join(&ch->thread);

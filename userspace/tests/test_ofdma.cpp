@@ -25,8 +25,8 @@ constexpr uint8_t kDevfn = 6 << 3;
 constexpr unsigned kChannels = 4;
 constexpr uint64_t kBiosRom = 0xfffc0000;  // read-only memory: not a destination
 
-std::vector<std::string> ofdma_args(std::string channels = "4") {
-  return {"-machine", "q35",        "-accel", "qtest", "-display", "none", "-m", "64M",
+std::vector<std::string> ofdma_args(std::string channels = "4", std::string mem = "64M") {
+  return {"-machine", "q35",        "-accel", "qtest", "-display", "none", "-m", mem,
           "-nodefaults", "-device", fmt::format("ofdma,channels={},addr=0x6", channels)};
 }
 
@@ -40,7 +40,7 @@ std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
 class OfdmaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opts = qemu_options(ofdma_args());
+    auto opts = qemu_options(ofdma_args("4", ram_));
     opts.qmp = with_qmp_;
     qt_ = std::make_unique<qtest::Client>(opts);
     auto fns = pci_find(*qt_, OFDMA_PCI_VENDOR_ID, OFDMA_PCI_DEVICE_ID);
@@ -165,6 +165,7 @@ class OfdmaTest : public ::testing::Test {
   std::unique_ptr<PciConfig> cfg_;
   GuestMem mem_{kMemStart, kMemEnd};
   bool with_qmp_ = false;  // set before SetUp() for qt_->qmp()
+  std::string ram_ = "64M";  // guest RAM, set before SetUp()
 };
 
 class OfdmaQmpTest : public OfdmaTest {
@@ -523,6 +524,99 @@ TEST_F(OfdmaTest, RingOutsideMemoryAndBusMasterOff) {
   EXPECT_EQ(error(1), uint32_t(OFDMA_ERR_DESC_READ));
   EXPECT_EQ(qt_->readl(d), 0u);
   (void)ch;
+}
+
+// Bus Master cleared under copies in flight, then a channel reset: the
+// worker's next slice fails (docs/ofdma-spec.md, "Bus Master Enable") instead
+// of falling back to a bounce buffer that waits for the BQL, which the reset
+// holds while it waits for the worker. QEMU answers after every burst.
+TEST_F(OfdmaTest, BusMasterOffUnderCopiesThenResetNeverDeadlocks) {
+  constexpr uint64_t src = 32ull << 20, dst = 48ull << 20;  // RAM beyond mem_
+  std::vector<Chan> chans;
+  for (unsigned c = 0; c < kChannels; c++) chans.push_back(setup(c, 64, false));
+  for (int burst = 0; burst < 20; burst++) {
+    cfg_->write16(4, cfg_->read16(4) | 0x4);
+    for (auto& ch : chans) {
+      ch.tail = 0;
+      set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+      post(ch, src, dst, OFDMA_MAX_XFER);
+      doorbell(ch);
+    }
+    cfg_->write16(4, cfg_->read16(4) & ~0x4);
+    for (auto& ch : chans) set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+    ASSERT_EQ(reg(OFDMA_REG_ID), OFDMA_ID_MAGIC) << "burst " << burst;
+    for (auto& ch : chans) ASSERT_EQ(state(ch.idx), uint32_t(OFDMA_CS_DISABLED));
+  }
+}
+
+// Starts a 16 MiB copy of 0xab bytes from src to dst (zeroed first) on ch and
+// returns once its first bytes have arrived: the copy is then in flight.
+// A chain of 4 MiB copies (4 slices each) of 0xab bytes into zeroed, separate
+// destinations, for the tests that act while one of them is in flight: long
+// enough (192 MiB) to be still running when the test's next write arrives on
+// a loaded host.
+class OfdmaChainTest : public OfdmaTest {
+ protected:
+  static constexpr uint64_t kSrc = 32ull << 20, kDst = 36ull << 20;  // RAM beyond mem_
+  static constexpr uint32_t kLen = 4u << 20, kCopies = 48;          // up to 228 MiB
+
+  void SetUp() override {
+    ram_ = "256M";
+    OfdmaTest::SetUp();
+    qt_->memset(kSrc, kLen, 0xab);
+  }
+  uint64_t dst(uint32_t i) { return kDst + uint64_t(i) * kLen; }
+  // Posts the chain on a fresh channel 0; returns once the first copy completed.
+  Chan start() {
+    set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+    qt_->memset(kDst, uint64_t(kCopies) * kLen, 0);
+    auto ch = setup(0);
+    for (uint32_t i = 0; i < kCopies; i++) post(ch, kSrc, dst(i), kLen);
+    doorbell(ch);
+    EXPECT_TRUE(wait_for([&] { return record(ch).completed >= 1; }));
+    return ch;
+  }
+};
+
+// A channel reset drops the descriptor in flight at its next slice, not at
+// its end: the end of that copy's destination stays zero (unless the reset
+// came during its last slice, hence several trials).
+TEST_F(OfdmaChainTest, ResetStopsACopyWithinASlice) {
+  int in_flight = 0, dropped = 0;
+  for (int trial = 0; trial < 5; trial++) {
+    auto ch = start();
+    set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+    EXPECT_EQ(creg(0, OFDMA_CH_HEAD), 0u);
+    uint64_t done = record(ch).completed;  // the reset does not write the record
+    if (done >= kCopies) continue;         // the chain ended first
+    in_flight++;
+    if (qt_->readl(dst(uint32_t(done)) + kLen - 4) == 0) dropped++;
+    for (uint32_t i = uint32_t(done) + 1; i < kCopies; i++) {
+      EXPECT_EQ(qt_->readl(dst(i)), 0u) << "copy " << i << " ran after the reset";
+    }
+  }
+  ASSERT_GT(in_flight, 0) << "every chain ended before its reset";
+  EXPECT_GT(dropped, 0) << "every reset waited for the whole copy in flight";
+}
+
+// A bad TAIL while a descriptor is in flight: that descriptor completes, and
+// ERR_DESC names the first slot not executed, which HEAD holds, as after any
+// other error.
+TEST_F(OfdmaChainTest, BadTailHaltsAfterTheDescriptorInFlight) {
+  for (int trial = 0; trial < 5; trial++) {
+    auto ch = start();
+    set_creg(0, OFDMA_CH_TAIL, 64);  // == RING_SIZE
+    ASSERT_TRUE(halts(0));
+    EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_TAIL));
+    uint32_t head = creg(0, OFDMA_CH_HEAD);
+    EXPECT_EQ(creg(0, OFDMA_CH_ERR_DESC), head) << "trial " << trial;
+    EXPECT_EQ(record(ch).completed, uint64_t(head)) << "trial " << trial;
+    EXPECT_EQ(record(ch).err_desc, head) << "trial " << trial;
+    EXPECT_EQ(qt_->readl(dst(head - 1) + kLen - 4), 0xababababu) << "trial " << trial;
+    if (head < kCopies) {
+      EXPECT_EQ(qt_->readl(dst(head)), 0u) << "trial " << trial << ": ran past the halt";
+    }
+  }
 }
 
 TEST_F(OfdmaTest, GarbageDescriptorsNeverCrash) {
