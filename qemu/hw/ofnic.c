@@ -29,6 +29,7 @@
 #include "net/eth.h"
 #include "qom/object.h"
 #include "system/dma.h"
+#include "system/runstate.h"
 #include "net_tx_pkt.h"
 
 #include "ofnic_int.h"
@@ -125,8 +126,11 @@ static void ofnic_qp_timer_bh(void *opaque)
 {
     OfnicQP *qp = opaque;
 
-    if (qp->s->rx_halt_kick) {
-        qp->s->rx_halt_kick = false;
+    if (!qp->s->vm_running) {
+        return;     /* ofnic_vm_state() runs us again */
+    }
+    if (qp->s->rx_kick_due) {
+        qp->s->rx_kick_due = false;
         ofnic_rx_kick(qp->s);
     }
     ofnic_itr_check(qp, OFNIC_ITR_DIR_TX);
@@ -141,7 +145,6 @@ void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what)
     OfnicState *s = qp->s;
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
 
-    s->tx_epoch++;
     qemu_log_mask(LOG_GUEST_ERROR, "ofnic: %s queue %u halted: %s\n",
                   rx ? "rx" : "tx", qp->idx, what);
     r->status |= OFNIC_QS_ERROR;
@@ -158,7 +161,7 @@ void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what)
          * holds for it must be dropped (hw-spec 7). Not from here: a halt
          * can happen inside a flush of those very frames.
          */
-        s->rx_halt_kick = true;
+        s->rx_kick_due = true;
         qemu_bh_schedule(qp->timer_bh);
     }
 }
@@ -213,8 +216,7 @@ static void ofnic_reset_state(OfnicState *s)
 {
     unsigned int i;
 
-    s->tx_epoch++;
-    s->rx_halt_kick = false;
+    s->rx_kick_due = false;
     s->ctrl = 0;
     s->rx_ctrl = 0;
     s->max_frame = 1514 + 4;  /* 1500-byte MTU plus a VLAN tag */
@@ -454,8 +456,6 @@ static void ofnic_ring_ctrl(OfnicQP *qp, bool rx, uint32_t val)
 {
     OfnicRing *r = rx ? &qp->rx : &qp->tx;
 
-    qp->s->tx_epoch++;
-
     if (val & OFNIC_QC_RESET) {
         if (rx) {
             ofnic_lro_end(qp, false);
@@ -588,7 +588,6 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
 
     switch (addr) {
     case OFNIC_REG_CTRL:
-        s->tx_epoch++;
         if (val & OFNIC_CTRL_RESET) {
             ofnic_soft_reset(s);
             return;
@@ -681,15 +680,41 @@ static void ofnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
     unsigned int i;
 
     pci_default_write_config(d, addr, val, len);
-    s->tx_epoch++;
     if (range_covers_byte(addr, len, PCI_COMMAND)) {
         if (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER) {
             for (i = 0; i < s->num_qp; i++) {
                 qemu_bh_schedule(s->qp[i].tx_bh);
             }
         }
-        /* Bus Master off drops what was held, as CTRL.ENABLE = 0 does. */
-        ofnic_rx_kick(s);
+        /*
+         * Bus Master off drops what was held, as CTRL.ENABLE = 0 does. Not
+         * from here: config space comes through the host bridge, so this
+         * device's guard against MMIO re-entrancy is down; its guarded BH
+         * does the DMA.
+         */
+        s->rx_kick_due = true;
+        qemu_bh_schedule(s->qp[0].timer_bh);
+    }
+}
+
+/*
+ * VM stop and resume: a stopped VM's memory must not change (a migration or
+ * a snapshot copies it), so the device's BHs and receive path stand still
+ * (OfnicState.vm_running); the resume does what they would have done.
+ */
+static void ofnic_vm_state(void *opaque, bool running, RunState state)
+{
+    OfnicState *s = opaque;
+    unsigned int i;
+
+    s->vm_running = running;
+    if (!running) {
+        return;
+    }
+    s->rx_kick_due = true;
+    for (i = 0; i < s->num_qp; i++) {
+        qemu_bh_schedule(s->qp[i].tx_bh);
+        qemu_bh_schedule(s->qp[i].timer_bh);
     }
 }
 
@@ -810,6 +835,14 @@ static void ofnic_realize(PCIDevice *d, Error **errp)
     s->link_down = qemu_get_queue(s->nic)->link_down;
     ofnic_vnet_init(s);
     ofnic_reset_state(s);
+    s->vm_running = runstate_is_live(runstate_get());
+    /*
+     * Before the net layer's own handler on resume (it flushes what was
+     * queued for us, which needs vm_running), after it on stop (it
+     * delivers or drops what is queued, which needs it still).
+     */
+    s->vm_change = qemu_add_vm_change_state_handler_prio(ofnic_vm_state, s,
+                                                         -1);
 }
 
 static void ofnic_exit(PCIDevice *d)
@@ -817,6 +850,7 @@ static void ofnic_exit(PCIDevice *d)
     OfnicState *s = OFNIC(d);
     unsigned int i;
 
+    qemu_del_vm_change_state_handler(s->vm_change);
     /*
      * The tap outlives the device: it stops handing over partial checksums
      * and GSO frames (a tap cannot drop the header size again).
@@ -826,6 +860,14 @@ static void ofnic_exit(PCIDevice *d)
             qemu_set_offload(qemu_get_subqueue(s->nic, i)->peer,
                              0, 0, 0, 0, 0, 0, 0);
         }
+    }
+    /*
+     * Frames we sent that the peer still queues would complete later into
+     * ofnic_tx_sent() with this device gone: drop them now, while the BHs
+     * their completion schedules still exist.
+     */
+    for (i = 0; i < ofnic_net_queues(s); i++) {
+        qemu_purge_queued_packets(qemu_get_subqueue(s->nic, i));
     }
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];

@@ -22,7 +22,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 
 /* Largest frame the device assembles from TX descriptors (and receives). */
 #define OFNIC_FRAME_BUF (OFNIC_TX_MAX_PKT + 64)
-/* Room for the segments of a TSO request built without the BQL. */
+/* Room for all the segments of one TSO request, built before sending. */
 #define OFNIC_TSO_OUT_BUF (2 * OFNIC_FRAME_BUF)
 /*
  * The host's kernel takes a partial checksum from a tap only if csum_start
@@ -128,6 +128,14 @@ struct OfnicState {
     bool vnet;
     bool vnet_tso;          /* TSO offered to the backend (qemu_set_offload) */
 
+    /*
+     * The VM runs. While it is stopped the device touches no guest memory:
+     * its bottom halves return at once and it takes no frame, and the resume
+     * reschedules them (ofnic_vm_state).
+     */
+    bool vm_running;
+    VMChangeStateEntry *vm_change;
+
     uint32_t ctrl;
     uint32_t rx_ctrl;
     uint32_t max_frame;
@@ -151,12 +159,10 @@ struct OfnicState {
     uint8_t *seg;           /* TX segment buffer (TSO) */
     uint8_t *tso_out;       /* TX: all segments of one TSO request */
     /*
-     * Bumped under the BQL whenever TX rings or DMA may have changed; work
-     * done without the BQL is dropped (and redone) if it moved meanwhile.
+     * ofnic_rx_kick() is due from a guarded BH (an RX ring halted, or a
+     * config write changed Bus Master): held frames go or are dropped.
      */
-    uint32_t tx_epoch;
-    /* An RX ring halted: re-check from a BH whether held frames must go. */
-    bool rx_halt_kick;
+    bool rx_kick_due;
     uint8_t *rx_frame;      /* RX linear copy of the frame being received */
     uint8_t *rx_seg;        /* RX: a segment of a GSO frame the device splits */
     struct NetRxPkt *rx_pkt;
@@ -206,6 +212,9 @@ void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n);
 void ofnic_tx_bh(void *opaque);
 
 /* ---- ofnic_rx.c ---------------------------------------------------------- */
+
+int ofnic_ip6_final_dst(const uint8_t *f, size_t l3, size_t l4,
+                        struct in6_address *dst);
 
 /* ---- ofnic_hostile.c ----------------------------------------------------- */
 

@@ -103,6 +103,69 @@ static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi)
 }
 
 /*
+ * The destination a transport checksum's IPv6 pseudo-header takes (RFC 8200
+ * 8.1): with a routing header that still has segments left, the final one,
+ * not the fixed header's. f[l3..l4) is the fixed header and its extension
+ * headers (hop-by-hop, routing, destination options). Returns 0 (the fixed
+ * header's ip6_dst is it), 1 (*dst is the final destination), or -1 (a
+ * routing header of a type the device does not know, another extension
+ * header, or headers that do not end at l4).
+ */
+int ofnic_ip6_final_dst(const uint8_t *f, size_t l3, size_t l4,
+                        struct in6_address *dst)
+{
+    size_t off = l3 + sizeof(struct ip6_header), hlen, n;
+    uint8_t nh = f[l3 + 6];
+    int found = 0;
+
+    while (off < l4) {
+        if (off + 8 > l4) {
+            return -1;
+        }
+        hlen = (f[off + 1] + 1) * 8;
+        if (off + hlen > l4) {
+            return -1;
+        }
+        if (nh == IP6_ROUTING && f[off + 3]) {      /* segments left */
+            switch (f[off + 2]) {
+            case 0:     /* RH0: the last of its addresses */
+                n = (hlen - 8) / 16;
+                if (!n) {
+                    return -1;
+                }
+                memcpy(dst, f + off + 8 + 16 * (n - 1), 16);
+                break;
+            case 2:     /* Mobile IPv6: the home address */
+                if (hlen != 24) {
+                    return -1;
+                }
+                memcpy(dst, f + off + 8, 16);
+                break;
+            case 4:     /* segment routing: Segment List[0] is the last */
+                if (8 + 16 * ((size_t)f[off + 4] + 1) > hlen) {
+                    return -1;
+                }
+                memcpy(dst, f + off + 8, 16);
+                break;
+            default:
+                return -1;
+            }
+            found = 1;
+        } else if (nh != IP6_ROUTING && nh != IP6_HOP_BY_HOP &&
+                   nh != IP6_DESTINATON) {
+            /*
+             * AH among them: QEMU's parser (eth_get_protocols) sizes it in
+             * 8-byte units, not 4, so its l4 would not be where AH ends.
+             */
+            return -1;
+        }
+        nh = f[off];
+        off += hlen;
+    }
+    return off == l4 ? found : -1;
+}
+
+/*
  * trusted: the backend vouches for the L4 checksum (a vnet header's
  * NEEDS_CSUM or DATA_VALID, or a segment the device built itself).
  */
@@ -114,6 +177,7 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
     EthL4HdrProto l4proto;
     bool ip4, ip6, udp, tcp, valid;
     uint32_t l3, l4 = 0;
+    struct in6_address final;
 
     memset(pi, 0, sizeof(*pi));
     net_rx_pkt_attach_data(pkt, f, len, false);
@@ -196,7 +260,14 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
             pi->meta.status |= valid ? OFNIC_RXS_L3_OK : OFNIC_RXS_L3_BAD;
         }
     }
-    if ((pi->tcp || pi->udp) && trusted) {
+    if ((pi->tcp || pi->udp) && pi->ip6 && !trusted &&
+        ofnic_ip6_final_dst(f, l3, l4, &final) != 0) {
+        /*
+         * Segments left in a routing header (or headers the device cannot
+         * follow): the pseudo-header's destination is not the one the
+         * checksum helper uses, so the device gives no verdict.
+         */
+    } else if ((pi->tcp || pi->udp) && trusted) {
         pi->l4_ok = true;
         if (s->rx_ctrl & OFNIC_RXC_CSUM) {
             pi->meta.status |= OFNIC_RXS_L4_OK;
@@ -534,6 +605,9 @@ bool ofnic_can_receive(NetClientState *nc)
     bool on = false;
     unsigned int i;
 
+    if (!s->vm_running) {
+        return false;   /* held; the resume flushes (ofnic_vm_state) */
+    }
     for (i = 0; i < s->num_qp; i++) {
         OfnicRing *r = &s->qp[i].rx;
 
@@ -576,7 +650,12 @@ static bool ofnic_rx_frame(OfnicState *s, uint8_t *f, uint32_t len,
     }
     payload = ofnic_lro_payload(s, f, &info);
     if (qp->lro.active) {
-        if (payload && ofnic_lro_match(&qp->lro, f, &info, payload)) {
+        /*
+         * LRO_MAX_SEGS may have been lowered since the context opened: a
+         * full context takes no more, it is written and this starts anew.
+         */
+        if (payload && qp->lro.segs < s->lro_max_segs &&
+            ofnic_lro_match(&qp->lro, f, &info, payload)) {
             if (ofnic_lro_append(qp, f, &info, payload)) {
                 ofnic_lro_write(qp);    /* or pending until descriptors */
             }
@@ -905,6 +984,9 @@ ssize_t ofnic_receive_iov(NetClientState *nc, const struct iovec *iov,
     uint8_t *f = s->rx_frame;
     bool trusted = false;
 
+    if (!s->vm_running) {
+        return 0;       /* held; the resume flushes (ofnic_vm_state) */
+    }
     if (!ofnic_dma_ok(s)) {
         return size;    /* the port is off: dropped, not counted */
     }
@@ -988,7 +1070,9 @@ void ofnic_rx_kick(OfnicState *s)
         }
     }
     if (ofnic_can_receive(qemu_get_queue(s->nic))) {
-        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+        for (i = 0; i < ofnic_net_queues(s); i++) {
+            qemu_flush_queued_packets(qemu_get_subqueue(s->nic, i));
+        }
     }
 }
 

@@ -134,14 +134,15 @@ typedef struct OfnicTso {
     uint32_t hdr_len, mss, payload, nseg, ihl, seq0;
     size_t l3, l4;
     bool ip4;
+    bool routed;            /* IPv6 pseudo-header: final_dst, not ip6_dst */
+    struct in6_address final_dst;
     uint16_t id0;
     uint8_t flags0;
 } OfnicTso;
 
 /*
  * Writes segment k of t to seg and returns its length: headers copied with
- * lengths, IP ID, sequence number, flags and checksums fixed. Pure
- * computation on host buffers, so it may run without the BQL.
+ * lengths, IP ID, sequence number, flags and checksums fixed.
  */
 static uint32_t ofnic_tso_segment(const OfnicTso *t, uint32_t k, uint8_t *seg)
 {
@@ -167,6 +168,9 @@ static uint32_t ofnic_tso_segment(const OfnicTso *t, uint32_t k, uint8_t *seg)
 
         stw_be_p(seg + l3 + 4, slen - l3 - sizeof(ip6h));    /* plen */
         memcpy(&ip6h, seg + l3, sizeof(ip6h));
+        if (t->routed) {
+            ip6h.ip6_dst = t->final_dst;
+        }
         sum = eth_calc_ip6_pseudo_hdr_csum(&ip6h, slen - l4,
                                            IP_PROTO_TCP, &cso);
     }
@@ -221,11 +225,18 @@ static const char *ofnic_tso_prepare(const uint8_t *f, size_t len,
             return "TSO: bad IPv4 header";
         }
     } else {
+        int r;
+
         if (len < l3 + sizeof(struct ip6_header) ||
             (f[l3] >> 4) != IP_HEADER_VERSION_6 || ip6i.fragment ||
-            l4 < l3 + sizeof(struct ip6_header)) {
+            l4 < l3 + sizeof(struct ip6_header) || l4 > len) {
             return "TSO: bad IPv6 header";
         }
+        r = ofnic_ip6_final_dst(f, l3, l4, &t->final_dst);
+        if (r < 0) {
+            return "TSO: IPv6 extension headers the device cannot follow";
+        }
+        t->routed = r;
     }
     thlen = TCP_HEADER_DATA_OFFSET(&l4i.hdr.tcp);
     if (thlen < sizeof(struct tcp_header) || l4 + thlen != t->hdr_len) {
@@ -279,24 +290,20 @@ typedef struct OfnicTsoJob {
 
 /*
  * The segmentation engine: gathers a TSO packet's buffers into s->frame,
- * checks the request and builds every segment into s->tso_out, all with the
- * BQL released, the way a NIC's engine works beside the CPU: the vCPUs keep
- * running (and ringing doorbells) meanwhile. Only host buffers of this
- * device and guest RAM are touched, so the guard against MMIO re-entrancy
- * is lowered for that time. Returns false if a TX ring or the DMA setup
- * changed meanwhile; the caller then drops the work and starts over.
+ * checks the request and builds every segment into s->tso_out. It runs in
+ * the TX bottom half, under the BQL and with the guard against MMIO
+ * re-entrancy up, like the rest of the TX path: a buffer in the device's own
+ * BAR then fails as a DMA error (hw-spec 9), and no other context can enter
+ * the device meanwhile. (Bottom halves also run on vCPU threads, inside other
+ * devices' MMIO handlers: that is no place to drop the BQL.)
  */
-static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
+static void ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
                              size_t len, const struct ofnic_tx_desc *d,
                              OfnicTsoJob *j)
 {
     OfnicState *s = qp->s;
-    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
-    uint32_t epoch = s->tx_epoch, k, off = 0;
-    bool engaged = guard->engaged_in_io;
+    uint32_t k, off = 0;
 
-    guard->engaged_in_io = false;
-    bql_unlock();
     memset(j, 0, sizeof(*j));
     j->dma_failed = !ofnic_tx_gather(PCI_DEVICE(s), b, n, s->frame);
     if (!j->dma_failed) {
@@ -311,9 +318,6 @@ static bool ofnic_tso_engine(OfnicQP *qp, const OfnicTxBuf *b, uint32_t n,
         }
         j->built = true;
     }
-    bql_lock();
-    guard->engaged_in_io = engaged;
-    return epoch == s->tx_epoch;
 }
 
 /*
@@ -353,12 +357,14 @@ static void ofnic_tx_frag_keep(void *opaque, void *base, size_t len)
 /*
  * Whether the host's kernel segments a GSO frame of request t as asked
  * (virtio_net_hdr_to_skb): one segment is not GSO there, an MSS below
- * TCP_MIN_GSO_SIZE (8) is raised to it, 0xffff (GSO_BY_FRAGS) is refused.
- * The device segments any other request itself.
+ * TCP_MIN_GSO_SIZE (8) is raised to it, 0xffff (GSO_BY_FRAGS) is refused;
+ * and net_tx_pkt's pseudo-header seed takes the fixed header's destination,
+ * wrong with segments left in a routing header. The device segments any
+ * other request itself.
  */
 static bool ofnic_tso_backend_can(const OfnicTso *t)
 {
-    return t->nseg >= 2 && t->mss >= 8 && t->mss < 0xffff;
+    return t->nseg >= 2 && t->mss >= 8 && t->mss < 0xffff && !t->routed;
 }
 
 /*
@@ -409,7 +415,7 @@ static bool ofnic_tso_send_gso(OfnicQP *qp, const OfnicTsoJob *j, size_t len)
 
 /*
  * Gather the packet starting at the ring's head, send it and write back DD.
- * TXD_TSO packets go through the segmentation engine without the BQL.
+ * TXD_TSO packets go through the segmentation engine.
  */
 static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
 {
@@ -465,11 +471,7 @@ static enum ofnic_tx_result ofnic_tx_one(OfnicQP *qp)
     if ((first_flags & OFNIC_TXD_TSO) && len >= ETH_HLEN) {
         OfnicTsoJob job;
 
-        if (!ofnic_tso_engine(qp, bufs, n, len, &first, &job)) {
-            /* Start over from the ring as it is now (if it still runs). */
-            qemu_bh_schedule(qp->tx_bh);
-            return OFNIC_TX_HALTED;
-        }
+        ofnic_tso_engine(qp, bufs, n, len, &first, &job);
         if (job.dma_failed) {
             ofnic_ring_fail(qp, false, OFNIC_ERR_BUF_DMA,
                             "buffer read failed");
@@ -518,6 +520,9 @@ void ofnic_tx_bh(void *opaque)
     OfnicState *s = qp->s;
     unsigned int sent = 0;
 
+    if (!s->vm_running) {
+        return;     /* ofnic_vm_state() runs us again */
+    }
     while (ofnic_ring_ready(s, &qp->tx) && !qp->tx_waiting &&
            qp->tx.head != qp->tx.tail) {
         if (sent == OFNIC_TX_BUDGET) {

@@ -45,6 +45,12 @@ Parsed parse(std::span<const uint8_t> f) {
     p.l4 = 54;
     p.proto = f[20];
     p.end = 54 + be16(f, 18);
+    p.pseudo_dst = 38;
+    if (p.proto == 43 && f.size() >= 62) {  // a routing header
+      if (f[57] && f.size() >= 78) p.pseudo_dst = 62;  // segments left: list[0]
+      p.proto = f[54];
+      p.l4 = 54 + (size_t(f[55]) + 1) * 8;
+    }
   } else {
     return p;
   }
@@ -57,7 +63,7 @@ uint32_t pseudo_sum(std::span<const uint8_t> f) {
   Parsed p = parse(f);
   uint32_t len = uint32_t(p.end - p.l4), sum = 0;
   if (p.v6) {
-    sum = sum16(f.subspan(22, 32));
+    sum = sum16(f.subspan(22, 16)) + sum16(f.subspan(p.pseudo_dst, 16));
   } else {
     sum = sum16(f.subspan(26, 8));
   }
@@ -79,14 +85,21 @@ std::vector<uint8_t> build(const Mac& dst, const Mac& src, const Pkt& p) {
   f.insert(f.end(), src.begin(), src.end());
   f.push_back(p.v6 ? 0x86 : 0x08);
   f.push_back(p.v6 ? 0xdd : 0x00);
-  const size_t l3 = 14, l4 = l3 + (p.v6 ? 40 : 20);
+  const size_t srh_len = p.v6 && !p.srh.empty() ? 8 + 16 * p.srh.size() : 0;
+  const size_t l3 = 14, l4 = l3 + (p.v6 ? 40 : 20) + srh_len;
   const size_t l4len =
       (p.proto == kProtoTcp ? 20 + p.tcp_opts.size() : 8) + p.payload.size();
   if (p.v6) {
-    f.insert(f.end(), {0x60, 0x01, 0x23, 0x45, uint8_t(l4len >> 8), uint8_t(l4len), p.proto,
-                       p.ttl});
+    const size_t plen = srh_len + l4len;
+    f.insert(f.end(), {0x60, 0x01, 0x23, 0x45, uint8_t(plen >> 8), uint8_t(plen),
+                       uint8_t(srh_len ? 43 : p.proto), p.ttl});
     f.insert(f.end(), p.src.begin(), p.src.end());
     f.insert(f.end(), p.dst.begin(), p.dst.end());
+    if (srh_len) {
+      f.insert(f.end(), {p.proto, uint8_t(2 * p.srh.size()), 4, p.srh_left,
+                         uint8_t(p.srh.size() - 1), 0, 0, 0});
+      for (const auto& a : p.srh) f.insert(f.end(), a.begin(), a.end());
+    }
   } else {
     size_t tot = 20 + l4len;
     f.insert(f.end(), {0x45, 0x00, uint8_t(tot >> 8), uint8_t(tot), uint8_t(p.ip_id >> 8),

@@ -33,6 +33,11 @@ struct Pkt {
   bool csum = true;
   // L4 checksum field = the pseudo-header sum only (Linux CHECKSUM_PARTIAL).
   bool partial = false;
+  // IPv6: a segment routing header (RFC 8754) with these segments (list[0]
+  // is the last) and srh_left segments left; with some left, the L4
+  // pseudo-header takes segment 0 as the destination (RFC 8200 8.1).
+  std::vector<std::array<uint8_t, 16>> srh;
+  uint8_t srh_left = 0;
 };
 
 // Ones' complement sum of data (RFC 1071) added to sum, not folded/complemented.
@@ -49,6 +54,7 @@ struct Parsed {
   bool v6 = false;
   uint8_t proto = 0;
   size_t l3 = 14, l4 = 0, l5 = 0, end = 0;  // end: of the IP datagram
+  size_t pseudo_dst = 0;  // IPv6: offset of the pseudo-header's destination
 };
 Parsed parse(std::span<const uint8_t> f);
 bool ip4_csum_ok(std::span<const uint8_t> f);

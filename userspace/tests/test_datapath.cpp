@@ -609,5 +609,29 @@ TEST_F(OfnicLinkStateTest, SetLinkWithoutChangeRaisesNoCause) {
   EXPECT_EQ(a_->reg(OFNIC_REG_INT_CAUSE), 0u) << "link was already down";
 }
 
+class OfnicQmpLinkTest : public OfnicLinkTest {
+ protected:
+  void SetUp() override {
+    with_qmp_ = true;
+    OfnicLinkTest::SetUp();
+  }
+};
+
+// A stopped VM's memory must not change (a migration or snapshot copies it):
+// a doorbell rung while the VM is stopped sends nothing and writes nothing
+// back until "cont", and then the frame goes through.
+TEST_F(OfnicQmpLinkTest, VmStopFreezesTheDevice) {
+  auto f = make_frame(kMacB, kMacA, 1000);
+  qt_->qmp("stop");
+  uint32_t i = send(*a_tx_, f);
+  settle();
+  EXPECT_EQ(a_tx_->status(i), 0u) << "TX wrote back while the VM was stopped";
+  EXPECT_EQ(b_rx_->wb(0).status & OFNIC_RXS_DD, 0) << "RX wrote while the VM was stopped";
+  qt_->qmp("cont");
+  ASSERT_TRUE(tx_done(*a_tx_, i));
+  ASSERT_TRUE(rx_done(*b_rx_, 0));
+  EXPECT_TRUE(b_rx_->frame(0) == f);
+}
+
 }  // namespace
 }  // namespace ofnic::test

@@ -133,6 +133,22 @@ class OfnicErrorTest : public OfnicLinkTest {
     recover_a_tx();
   }
 
+  void tso_buffer_in_own_bar() {
+    SCOPED_TRACE("TSO packet whose buffer is the device's own registers");
+    ofnic_tx_desc d{};
+    d.addr = kBar0A;
+    d.len = 200;
+    d.flags = OFNIC_TXD_EOP | OFNIC_TXD_TSO;
+    d.mss = 100;
+    d.hdr_len = 54;
+    uint32_t i = a_tx_->add(d.addr, d.len, d.flags);
+    a_tx_->write_desc(i, d);
+    a_tx_->doorbell();
+    expect_halted(*a_, 0, Dir::kTx, OFNIC_ERR_BUF_DMA);
+    EXPECT_EQ(a_tx_->status(i), 0u);
+    recover_a_tx();
+  }
+
   void tx_ring_in_own_bar() {
     SCOPED_TRACE("TX ring in the device's own registers");
     reset_ring(*a_, 0, Dir::kTx);
@@ -274,6 +290,7 @@ TEST_F(OfnicErrorTest, RxRingOutsideRam) { rx_ring_outside_ram(); }
 TEST_F(OfnicErrorTest, RxBufferOutsideRamMidFrame) { rx_buffer_outside_ram_mid_frame(); }
 TEST_F(OfnicErrorTest, TxBufferInOwnRegisters) { tx_buffer_in_own_bar(); }
 TEST_F(OfnicErrorTest, TxRingInOwnRegisters) { tx_ring_in_own_bar(); }
+TEST_F(OfnicErrorTest, TsoBufferInOwnRegisters) { tso_buffer_in_own_bar(); }
 TEST_F(OfnicErrorTest, RxBufferInOwnRegisters) { rx_buffer_in_own_bar(); }
 
 // hw-spec 5: HEAD and TAIL survive disable/enable, so enabling after SIZE shrank
@@ -322,6 +339,7 @@ TEST_F(OfnicErrorTest, AllErrorsInSequenceThenRecover) {
       [&] { rx_ring_outside_ram(); },
       [&] { tx_buffer_in_own_bar(); },
       [&] { tx_ring_in_own_bar(); },
+      [&] { tso_buffer_in_own_bar(); },
       [&] { rx_buffer_in_own_bar(); },
       [&] { rx_buffer_outside_ram_mid_frame(); },
   };
@@ -329,9 +347,9 @@ TEST_F(OfnicErrorTest, AllErrorsInSequenceThenRecover) {
     step();
     if (HasFatalFailure()) return;
   }
-  EXPECT_EQ(a_->reg(OFNIC_REG_ERR_COUNT), 8u);
+  EXPECT_EQ(a_->reg(OFNIC_REG_ERR_COUNT), 9u);
   EXPECT_EQ(b_->reg(OFNIC_REG_ERR_COUNT), 5u);
-  EXPECT_EQ(a_->qreg(0, Dir::kTx, OFNIC_Q_ERRORS), 8u);
+  EXPECT_EQ(a_->qreg(0, Dir::kTx, OFNIC_Q_ERRORS), 9u);
   EXPECT_EQ(b_->qreg(0, Dir::kRx, OFNIC_Q_ERRORS), 5u);
   EXPECT_EQ(a_->stat(OFNIC_STAT_DOORBELL_ERRORS), 1u);
   EXPECT_EQ(b_->stat(OFNIC_STAT_DOORBELL_ERRORS), 1u);

@@ -221,6 +221,18 @@ TEST_F(OfnicLroTest, MaxSegsLimit) {
   expect_merged(4, 6000, 1);
 }
 
+// LRO_MAX_SEGS lowered below an open context's count: the context takes no
+// further segment; it is written when the next one arrives, which starts anew.
+TEST_F(OfnicLroTest, MaxSegsLoweredMidFlow) {
+  send_segs(0, 4);
+  b_->set_reg(OFNIC_REG_LRO_MAX_SEGS, 3);
+  send_segs(4000, 1);
+  ASSERT_TRUE(wait_for([&] { return b_->stat(OFNIC_STAT_RX_PKTS) >= 1; }));
+  expect_merged(0, 0, 4);
+  step_us(50);
+  expect_merged(2, 4000, 1);
+}
+
 TEST_F(OfnicLroTest, MaxLenLimit) {
   b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 3066);  // exactly 3 segments
   send_segs(0, 4);

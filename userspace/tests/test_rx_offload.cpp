@@ -142,6 +142,34 @@ TEST_F(OfnicRxOffloadTest, ChecksumsValidated) {
   EXPECT_EQ(b_rx_->wb(n++).status, OFNIC_RXS_DD | OFNIC_RXS_EOP);
 }
 
+// IPv6 with a segment routing header: with no segment left the destination
+// is the final one and the checksum is checked as usual; with one left the
+// pseudo-header takes Segment List[0], which the device does not compute, so
+// it gives no verdict at all (neither a false L4_BAD nor an L4_OK it cannot
+// vouch for).
+TEST_F(OfnicRxOffloadTest, RoutingHeaderWithSegmentsLeftGetsNoL4Verdict) {
+  b_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_CSUM);
+  uint32_t n = 0;
+  for (uint8_t proto : {kProtoTcp, kProtoUdp}) {
+    SCOPED_TRACE(fmt::format("proto {}", proto));
+    Pkt p = flow(true, proto, 200);
+    p.srh = {{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34}, p.dst};
+    p.srh_left = 0;
+    p.dst = p.srh[0];  // arrived: the final destination is the header's
+    deliver(build(kMacB, kMacA, p), n + 1);
+    EXPECT_EQ(b_rx_->wb(n++).status, OFNIC_RXS_DD | OFNIC_RXS_EOP | OFNIC_RXS_L4_OK);
+    p.dst = p.srh[1];
+    p.srh_left = 1;
+    auto f = build(kMacB, kMacA, p);
+    ASSERT_TRUE(l4_csum_ok(f));
+    deliver(f, n + 1);
+    EXPECT_EQ(b_rx_->wb(n).ptype, OFNIC_PTYPE_IPV6 | (proto == kProtoTcp ? OFNIC_PTYPE_TCP
+                                                                          : OFNIC_PTYPE_UDP));
+    EXPECT_EQ(b_rx_->wb(n++).status, OFNIC_RXS_DD | OFNIC_RXS_EOP);
+  }
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_CSUM_BAD), 0u);
+}
+
 // Padding after the IP datagram (short frames) is not summed.
 TEST_F(OfnicRxOffloadTest, ChecksumIgnoresEthernetPadding) {
   b_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_CSUM);

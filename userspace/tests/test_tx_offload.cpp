@@ -190,6 +190,34 @@ TEST_P(OfnicTso, SegmentsA64KiBSend) {
   EXPECT_EQ(a_->stat(OFNIC_STAT_TX_OFFLOAD_ERRORS), 0u);
 }
 
+// IPv6 with a segment routing header that still has a segment left: the
+// segments' TCP checksums take the final destination (Segment List[0]) as the
+// pseudo-header's, as the sender's seed did (RFC 8200 8.1).
+TEST_F(OfnicTxOffloadTest, TsoOverARoutingHeaderUsesTheFinalDestination) {
+  Pkt p;
+  p.v6 = true;
+  p.partial = true;
+  p.src = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  p.dst = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};  // the next segment
+  p.srh = {{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34}, p.dst};
+  p.srh_left = 1;
+  p.payload = payload_pattern(4000, 3);
+  auto f = build(kMacB, kMacA, p);
+  const size_t hdr = 14 + 40 + 40 + 20;  // fixed header, SRH of two segments, TCP
+  ASSERT_EQ(parse(f).l5, hdr);
+  uint32_t i = post(f, OFNIC_TXD_TSO, tso_desc(1400, uint16_t(hdr)));
+  ASSERT_TRUE(tx_done(*a_tx_, i));
+  EXPECT_EQ(a_tx_->status(i), OFNIC_TXS_DD);
+  ASSERT_TRUE(wait_for([&] { return b_->stat(OFNIC_STAT_RX_PKTS) == 3; }));
+  for (uint32_t k = 0; k < 3; k++) {
+    SCOPED_TRACE(fmt::format("segment {}", k));
+    auto s = b_rx_->frame(k);
+    EXPECT_EQ(parse(s).pseudo_dst, 62u);
+    EXPECT_TRUE(l4_csum_ok(s));
+  }
+  EXPECT_EQ(a_->stat(OFNIC_STAT_TX_OFFLOAD_ERRORS), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Ofnic, OfnicTso,
                          ::testing::Values(TsoCase{false, 1448}, TsoCase{true, 1440},
                                            TsoCase{false, 1100}),
