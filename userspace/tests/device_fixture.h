@@ -45,6 +45,9 @@ class OfnicTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Starts QEMU and finds and maps ports A and B (SetUp's work; a fixture
+  // with another machine overrides it).
+  virtual void start_machine();
 
   // Polls pred (each call talks to QEMU, letting its main loop run) until it
   // holds or the timeout passes; returns its last value.

@@ -58,7 +58,7 @@ class GuestMem {
 
 class OfnicPort {
  public:
-  OfnicPort(qtest::Client& qt, uint8_t devfn) : qt_(qt), cfg_(qt, 0, devfn) {}
+  OfnicPort(qtest::Client& qt, uint8_t devfn, uint8_t bus = 0) : qt_(qt), cfg_(qt, bus, devfn) {}
 
   // Assigns BAR0 (64-bit registers) and BAR2 (MSI-X), then enables memory
   // decoding and bus mastering.
