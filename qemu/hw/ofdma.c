@@ -252,6 +252,10 @@ static bool ofdma_write_cmpl(OfdmaChan *ch)
     MemoryRegionCache mc;
     struct ofdma_cmpl *c;
 
+    /* (a halt can come before ENABLE checked the address) */
+    if (ch->cmpl_addr & (OFDMA_CMPL_ALIGN - 1)) {
+        return false;
+    }
     if (ofdma_map(ch, &mc, ch->cmpl_addr, OFDMA_CMPL_SIZE, true) <
         OFDMA_CMPL_SIZE) {
         address_space_cache_destroy(&mc);   /* (a no-op if nothing held) */

@@ -505,6 +505,23 @@ TEST_F(OfdmaTest, BadRingConfigurationHaltsAtEnable) {
   EXPECT_EQ(creg(0, OFDMA_CH_TAIL), 0u) << "a bad TAIL is not stored";
 }
 
+// Found by scripts/fuzz (UBSan: a misaligned struct ofdma_cmpl store): a halt
+// before ENABLE checked the record's address (a bad ring, a bad TAIL on a
+// channel never enabled) must not write a record at a misaligned address.
+TEST_F(OfdmaTest, NoRecordAtAMisalignedAddressBeforeEnableChecksIt) {
+  auto ch = setup(0, 64, false);
+  uint64_t bad = ch.cmpl + 5;
+  qt_->memset(ch.cmpl, 64, 0);
+  set_creg(0, OFDMA_CH_CMPL_LO, uint32_t(bad));
+  set_creg(0, OFDMA_CH_RING_SIZE, 100);  // RING error at ENABLE, before CMPL is checked
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_RING));
+  set_creg(0, OFDMA_CH_CTRL, OFDMA_CC_RESET);
+  set_creg(0, OFDMA_CH_TAIL, 100);  // >= RING_SIZE on a channel never enabled: halts too
+  EXPECT_EQ(error(0), uint32_t(OFDMA_ERR_TAIL));
+  EXPECT_TRUE(qt_->read(ch.cmpl, 64) == std::vector<uint8_t>(64, 0)) << "a record was written";
+}
+
 TEST_F(OfdmaTest, RingOutsideMemoryAndBusMasterOff) {
   auto ch = setup(0, 64, false);
   set_creg(0, OFDMA_CH_RING_LO, uint32_t(kNoMemory));
