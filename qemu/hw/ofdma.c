@@ -154,6 +154,9 @@ static bool ofdma_is_ram(OfdmaChan *ch, uint64_t addr, uint64_t len,
 /*
  * Copies len bytes between guest RAM and buf (to guest if to_guest). Returns
  * false if part of the range is not RAM (the bytes before it are copied).
+ * Reads copy from the cache's RAM pointer directly: address_space_read_cached
+ * would call QEMU's fuzzer hook (fuzz_dma_read_cb), which is not thread-safe
+ * and must only run on the thread that drives the fuzzer.
  */
 static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
                          uint64_t len, bool to_guest)
@@ -170,7 +173,7 @@ static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
         if (to_guest) {
             address_space_write_cached(&c, 0, p, l);
         } else {
-            address_space_read_cached(&c, 0, p, l);
+            memcpy(p, c.ptr, l);
         }
         ofdma_unmap(&c, to_guest ? l : 0);
         addr += l;
@@ -204,7 +207,6 @@ static int ofdma_copy(OfdmaChan *ch, uint64_t dst, uint64_t src, uint64_t len)
             return OFDMA_ERR_DST;
         }
         n = MIN(ls, ld);
-        fuzz_dma_read_cb(src, n, cs.mrs.mr);
         address_space_write_cached(&cd, 0, cs.ptr, n);
         ofdma_unmap(&cd, n);
         ofdma_unmap(&cs, 0);
