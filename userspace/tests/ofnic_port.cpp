@@ -211,6 +211,10 @@ uint32_t TxRing::add(uint64_t addr, uint16_t len, uint16_t flags) {
   d.addr = addr;
   d.len = len;
   d.flags = flags;
+  return add(d);
+}
+
+uint32_t TxRing::add(const ofnic_tx_desc& d) {
   uint32_t i = next_;
   write_desc(i, d);
   next_ = (next_ + 1) % size_;

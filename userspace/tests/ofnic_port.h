@@ -129,6 +129,8 @@ class TxRing {
   uint16_t status(uint32_t i);
   // Writes a descriptor at next() and advances next(); returns its index.
   uint32_t add(uint64_t addr, uint16_t len, uint16_t flags);
+  // The same with every field of d (offload requests).
+  uint32_t add(const ofnic_tx_desc& d);
   // Writes TAIL = next().
   void doorbell();
   uint32_t next() const { return next_; }

@@ -141,8 +141,7 @@ class OfnicErrorTest : public OfnicLinkTest {
     d.flags = OFNIC_TXD_EOP | OFNIC_TXD_TSO;
     d.mss = 100;
     d.hdr_len = 54;
-    uint32_t i = a_tx_->add(d.addr, d.len, d.flags);
-    a_tx_->write_desc(i, d);
+    uint32_t i = a_tx_->add(d);
     a_tx_->doorbell();
     expect_halted(*a_, 0, Dir::kTx, OFNIC_ERR_BUF_DMA);
     EXPECT_EQ(a_tx_->status(i), 0u);
@@ -328,20 +327,13 @@ TEST_F(OfnicErrorTest, TailWriteToDisabledRingIsIgnored) {
 // recovers, traffic flows at the end and QEMU still answers.
 TEST_F(OfnicErrorTest, AllErrorsInSequenceThenRecover) {
   const std::vector<std::function<void()>> steps = {
-      [&] { tx_tail_out_of_range(); },
-      [&] { tx_zero_length(); },
-      [&] { tx_buffer_outside_ram(); },
-      [&] { tx_ring_outside_ram(); },
-      [&] { tx_too_many_descriptors(); },
-      [&] { tx_packet_too_long(); },
-      [&] { rx_tail_out_of_range(); },
-      [&] { rx_buffer_outside_ram(); },
-      [&] { rx_ring_outside_ram(); },
-      [&] { tx_buffer_in_own_bar(); },
-      [&] { tx_ring_in_own_bar(); },
-      [&] { tso_buffer_in_own_bar(); },
-      [&] { rx_buffer_in_own_bar(); },
-      [&] { rx_buffer_outside_ram_mid_frame(); },
+      [&] { tx_tail_out_of_range(); },    [&] { tx_zero_length(); },
+      [&] { tx_buffer_outside_ram(); },   [&] { tx_ring_outside_ram(); },
+      [&] { tx_too_many_descriptors(); }, [&] { tx_packet_too_long(); },
+      [&] { rx_tail_out_of_range(); },    [&] { rx_buffer_outside_ram(); },
+      [&] { rx_ring_outside_ram(); },     [&] { tx_buffer_in_own_bar(); },
+      [&] { tx_ring_in_own_bar(); },      [&] { tso_buffer_in_own_bar(); },
+      [&] { rx_buffer_in_own_bar(); },    [&] { rx_buffer_outside_ram_mid_frame(); },
   };
   for (const auto& step : steps) {
     step();

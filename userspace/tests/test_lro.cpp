@@ -361,8 +361,7 @@ TEST_F(OfnicLroTest, TsoSegmentsCoalesceBackIntoOneFrame) {
   d.flags = OFNIC_TXD_EOP | OFNIC_TXD_TSO;
   d.mss = 1448;
   d.hdr_len = 66;
-  uint32_t i = a_tx_->add(d.addr, d.len, d.flags);
-  a_tx_->write_desc(i, d);
+  uint32_t i = a_tx_->add(d);
   a_tx_->doorbell();
   ASSERT_TRUE(tx_done(*a_tx_, i));
   EXPECT_EQ(a_tx_->status(i), OFNIC_TXS_DD);

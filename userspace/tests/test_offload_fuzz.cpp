@@ -69,8 +69,7 @@ TEST_P(OfnicOffloadFuzz, RandomOffloadTraffic) {
     d.hdr_len = uint16_t(rnd(4) ? ps.l5 : rng());
     d.addr = put(f);
     d.len = uint16_t(f.size());
-    uint32_t i = tx->add(d.addr, d.len, d.flags);
-    tx->write_desc(i, d);
+    uint32_t i = tx->add(d);
     tx->doorbell();
     ASSERT_TRUE(tx_done(*tx, i));
     if (rnd(4) == 0) qt_->clock_step(rnd(200) * 1000);

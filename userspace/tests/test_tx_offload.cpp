@@ -25,8 +25,7 @@ class OfnicTxOffloadTest : public OfnicLinkTest {
       d.flags = uint16_t((k == 0 ? flags : 0) | (k + 2 == cuts.size() ? OFNIC_TXD_EOP : 0));
       if (k) d.csum_start = d.csum_offset = d.mss = d.hdr_len = 0;
       d.status = 0;
-      i = a_tx_->add(d.addr, d.len, d.flags);  // advances next()
-      a_tx_->write_desc(i, d);                 // with the offload fields
+      i = a_tx_->add(d);
     }
     a_tx_->doorbell();
     return i;

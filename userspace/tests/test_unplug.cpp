@@ -1,4 +1,4 @@
-// Hot-unplug of a port (hw-spec 10): nothing of the device may outlive it.
+// Hot-unplug of a port: nothing of the device may outlive it.
 #include <fmt/format.h>
 
 #include "device_fixture.h"
@@ -17,20 +17,19 @@ class OfnicUnplugTest : public OfnicLinkTest {
     std::vector<std::string> args = {
         "-machine", "q35", "-accel", "qtest", "-display", "none", "-m", "64M", "-nodefaults",
         // native PCIe hot-plug (the slot's power controller), not ACPI's
-        "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
-        "-device", fmt::format("pcie-root-port,id=rp,chassis=1,slot=1,addr={:#x}", kRootPort >> 3),
-        "-netdev", "hubport,id=n0,hubid=0",
-        "-device", fmt::format("ofnic,netdev=n0,mac={},queues={},bus=rp", to_string(kMacA), kQueues),
-        "-netdev", "hubport,id=n1,hubid=0",
-        "-device", fmt::format("ofnic,netdev=n1,mac={},queues={},addr=0x5", to_string(kMacB),
-                               kQueues)};
+        "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off", "-device",
+        fmt::format("pcie-root-port,id=rp,chassis=1,slot=1,addr={:#x}", kRootPort >> 3), "-netdev",
+        "hubport,id=n0,hubid=0", "-device",
+        fmt::format("ofnic,netdev=n0,mac={},queues={},bus=rp", to_string(kMacA), kQueues),
+        "-netdev", "hubport,id=n1,hubid=0", "-device",
+        fmt::format("ofnic,netdev=n1,mac={},queues={},addr=0x5", to_string(kMacB), kQueues)};
     qt_ = std::make_unique<qtest::Client>(qemu_options(args));
     rp_ = std::make_unique<PciConfig>(*qt_, 0, kRootPort);
-    rp_->write8(0x19, 1);  // secondary bus
-    rp_->write8(0x1a, 1);  // subordinate bus
+    rp_->write8(0x19, 1);                                     // secondary bus
+    rp_->write8(0x1a, 1);                                     // subordinate bus
     rp_->write16(0x20, uint16_t(kBar0Behind >> 16));          // memory base
     rp_->write16(0x22, uint16_t((kBar0Behind >> 16) | 0xf));  // limit: 1 MiB window
-    rp_->write16(0x24, 0xfff0);  // no prefetchable window
+    rp_->write16(0x24, 0xfff0);                               // no prefetchable window
     rp_->write16(0x26, 0x0000);
     rp_->write16(4, rp_->read16(4) | 0x6);
     a_ = std::make_unique<OfnicPort>(*qt_, 0, 1);
