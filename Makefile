@@ -7,7 +7,7 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu qemu-asan fuzz modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch sparse \
+.PHONY: all setup qemu qemu-checked fuzz modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch sparse \
 	setup-debug debug-kernel debug-build check-debug
 
 all: setup qemu modules userspace linux-src tools xdp
@@ -34,20 +34,22 @@ qemu: setup
 	@echo "  QEMU    $$(qemu/build-qemu --path)"
 	@qemu/build-qemu >/dev/null
 
-# The same QEMU source with ASan and UBSan, the devices only: the host device
-# tests run on it.
-qemu-asan: setup
-	@echo "  QEMU    $$(qemu/build-qemu --variant asan --path) (ASan, UBSan)"
-	@qemu/build-qemu --variant asan >/dev/null
+# The same QEMU source built by clang with ASan, UBSan and QEMU's fuzzing
+# support, the devices only: the host device tests run on its
+# qemu-system-x86_64, scripts/fuzz on its qemu-fuzz-x86_64.
+qemu-checked: setup
+	@echo "  QEMU    $$(qemu/build-qemu --variant checked --path) (ASan, UBSan, fuzzer)"
+	@qemu/build-qemu --variant checked >/dev/null
+
 
 modules: setup
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 # C++ side (tools, host unit tests) with CMake.
-userspace: setup qemu qemu-asan
+userspace: setup qemu qemu-checked
 	@cmake -S userspace -B $(BUILD)/userspace -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DOFNIC_QEMU=$$(qemu/build-qemu --path) \
-		-DOFNIC_QEMU_CHECKED=$$(qemu/build-qemu --variant asan --path) >/dev/null
+		-DOFNIC_QEMU_CHECKED=$$(qemu/build-qemu --variant checked --path) >/dev/null
 	@cmake --build $(BUILD)/userspace
 
 # Host unit tests, then every selftest in the VM; ends with "N passed, N failed".
@@ -85,10 +87,12 @@ bench: all
 	@scripts/bench-copy --doc
 
 # QEMU's generic fuzzer over ofnic and ofdma (scripts/fuzz), FUZZ_TIME seconds
-# each; the corpus grows in the cache from run to run.
+# each; the corpus grows in the cache from run to run. make check runs a short
+# round of it (selftests/host/fuzz.sh).
 FUZZ_TIME ?= 600
-fuzz: setup
+fuzz: setup qemu-checked
 	@scripts/fuzz --time $(FUZZ_TIME)
+
 
 checkpatch: setup
 	@scripts/checkpatch
