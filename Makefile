@@ -7,7 +7,7 @@ KVER = $(shell scripts/kver 2>/dev/null)
 KDIR = /lib/modules/$(KVER)/build
 BUILD := build
 
-.PHONY: all setup qemu qemu-checked fuzz modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch sparse \
+.PHONY: all setup qemu qemu-checked qemu-tsan fuzz tsan modules userspace linux-src tools xdp check selftests demo bench clean lint checkpatch sparse \
 	setup-debug debug-kernel debug-build check-debug
 
 all: setup qemu modules userspace linux-src tools xdp
@@ -41,6 +41,10 @@ qemu-checked: setup
 	@echo "  QEMU    $$(qemu/build-qemu --variant checked --path) (ASan, UBSan, fuzzer)"
 	@qemu/build-qemu --variant checked >/dev/null
 
+# ThreadSanitizer, the devices only: the device stress tests (make tsan).
+qemu-tsan: setup
+	@echo "  QEMU    $$(qemu/build-qemu --variant tsan --path) (TSan)"
+	@qemu/build-qemu --variant tsan >/dev/null
 
 modules: setup
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -93,6 +97,11 @@ FUZZ_TIME ?= 600
 fuzz: setup qemu-checked
 	@scripts/fuzz --time $(FUZZ_TIME)
 
+# The device stress tests under ThreadSanitizer (scripts/tsan): resets, VM
+# stops, Bus Master toggles and ring rewrites while TSO, RX coalescing and
+# ofdma copies are in flight.
+tsan: userspace qemu-tsan
+	@scripts/tsan
 
 checkpatch: setup
 	@scripts/checkpatch

@@ -28,6 +28,7 @@
 #include "qemu/thread.h"
 #include "qemu/rcu.h"
 #include "qemu/atomic.h"
+#include "qemu/tsan.h"
 #include "qapi/error.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
@@ -39,6 +40,7 @@
 #include "exec/memory.h"
 
 #include "ofdma_hw.h"
+#include "ofdma_hostile.h"
 
 #define TYPE_OFDMA "ofdma"
 OBJECT_DECLARE_SIMPLE_TYPE(OfdmaState, OFDMA)
@@ -80,6 +82,8 @@ typedef struct OfdmaChan {
     uint64_t bytes;
     uint32_t errors;
     unsigned int since_irq; /* INTR completions not yet signalled */
+    GRand *hostile_rand;    /* ofdma_hostile.c: this channel's lies */
+    OfdmaIrqLie irq_lie;    /* what the last record said about its interrupt */
 } OfdmaChan;
 
 struct OfdmaState {
@@ -90,6 +94,7 @@ struct OfdmaState {
     uint32_t err_count;
     uint32_t err_last;
     VMChangeStateEntry *vmstate;
+    OfdmaHostile hostile;   /* the hostile-* properties */
     OfdmaChan chan[OFDMA_MAX_CHANNELS];
 };
 
@@ -115,6 +120,26 @@ static hwaddr ofdma_map(OfdmaChan *ch, MemoryRegionCache *c, uint64_t addr,
         return 0;
     }
     return l;
+}
+
+/*
+ * Guest RAM is shared with the guest's CPUs (and in tests with qtest) without
+ * a lock, as a real device's memory is shared with the host's CPUs: a race on
+ * it is the guest's affair, never the device's. ThreadSanitizer ignores the
+ * device's accesses to it (made with plain memcpy and stores on a cache's
+ * pointer between these two), so that what it reports is a race on the
+ * device's own state. (Without CONFIG_TSAN they are empty.)
+ */
+static void ofdma_guest_ram_begin(void)
+{
+    QEMU_TSAN_ANNOTATE_IGNORE_READS_BEGIN();
+    QEMU_TSAN_ANNOTATE_IGNORE_WRITES_BEGIN();
+}
+
+static void ofdma_guest_ram_end(void)
+{
+    QEMU_TSAN_ANNOTATE_IGNORE_WRITES_END();
+    QEMU_TSAN_ANNOTATE_IGNORE_READS_END();
 }
 
 /* Ends a mapping; written bytes [0, written) are marked dirty first. */
@@ -154,9 +179,10 @@ static bool ofdma_is_ram(OfdmaChan *ch, uint64_t addr, uint64_t len,
 /*
  * Copies len bytes between guest RAM and buf (to guest if to_guest). Returns
  * false if part of the range is not RAM (the bytes before it are copied).
- * Reads copy from the cache's RAM pointer directly: address_space_read_cached
- * would call QEMU's fuzzer hook (fuzz_dma_read_cb), which is not thread-safe
- * and must only run on the thread that drives the fuzzer.
+ * Both directions copy on the cache's RAM pointer directly (ofdma_unmap marks
+ * what was written dirty): address_space_read_cached would call QEMU's fuzzer
+ * hook (fuzz_dma_read_cb), which is not thread-safe and must only run on the
+ * thread that drives the fuzzer.
  */
 static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
                          uint64_t len, bool to_guest)
@@ -170,11 +196,13 @@ static bool ofdma_ram_rw(OfdmaChan *ch, uint64_t addr, void *buf,
         if (!l) {
             return false;
         }
+        ofdma_guest_ram_begin();
         if (to_guest) {
-            address_space_write_cached(&c, 0, p, l);
+            memcpy(c.ptr, p, l);
         } else {
             memcpy(p, c.ptr, l);
         }
+        ofdma_guest_ram_end();
         ofdma_unmap(&c, to_guest ? l : 0);
         addr += l;
         p += l;
@@ -207,7 +235,9 @@ static int ofdma_copy(OfdmaChan *ch, uint64_t dst, uint64_t src, uint64_t len)
             return OFDMA_ERR_DST;
         }
         n = MIN(ls, ld);
-        address_space_write_cached(&cd, 0, cs.ptr, n);
+        ofdma_guest_ram_begin();
+        memcpy(cd.ptr, cs.ptr, n);
+        ofdma_guest_ram_end();
         ofdma_unmap(&cd, n);
         ofdma_unmap(&cs, 0);
         src += n;
@@ -247,12 +277,21 @@ static bool ofdma_runnable(OfdmaChan *ch)
 /*
  * Writes the completion record (ch->lock held). last_desc, status and err_desc
  * first, completed last, each with one aligned store. False if the record
- * address is not writable RAM.
+ * address is not writable RAM. In hostile mode the record may lie, and
+ * ch->irq_lie says whether its interrupt does.
  */
 static bool ofdma_write_cmpl(OfdmaChan *ch)
 {
+    OfdmaRecord rec = {
+        .completed = ch->done,
+        .last_desc = ch->last_desc,
+        .status = ofdma_status(ch),
+        .err_desc = ch->halted ? ch->err_desc : 0,
+    };
     MemoryRegionCache mc;
     struct ofdma_cmpl *c;
+
+    ch->irq_lie = OFDMA_IRQ_HONEST;
 
     /* (a halt can come before ENABLE checked the address) */
     if (ch->cmpl_addr & (OFDMA_CMPL_ALIGN - 1)) {
@@ -263,15 +302,21 @@ static bool ofdma_write_cmpl(OfdmaChan *ch)
         address_space_cache_destroy(&mc);   /* (a no-op if nothing held) */
         return false;
     }
+    if (ch->hostile_rand) {
+        ch->irq_lie = ofdma_hostile_record(&ch->s->hostile, ch->hostile_rand,
+                                           &rec);
+    }
     c = (struct ofdma_cmpl *)mc.ptr;
-    qatomic_set(&c->last_desc, cpu_to_le32(ch->last_desc));
-    qatomic_set(&c->status, cpu_to_le32(ofdma_status(ch)));
-    qatomic_set(&c->err_desc, cpu_to_le32(ch->halted ? ch->err_desc : 0));
+    ofdma_guest_ram_begin();
+    qatomic_set(&c->last_desc, cpu_to_le32(rec.last_desc));
+    qatomic_set(&c->status, cpu_to_le32(rec.status));
+    qatomic_set(&c->err_desc, cpu_to_le32(rec.err_desc));
     qatomic_set(&c->rsvd[0], 0);
     qatomic_set(&c->rsvd[1], 0);
     qatomic_set(&c->rsvd[2], 0);
     smp_wmb();
-    qatomic_set(&c->completed, cpu_to_le64(ch->done));
+    qatomic_set(&c->completed, cpu_to_le64(rec.completed));
+    ofdma_guest_ram_end();
     ofdma_unmap(&mc, OFDMA_CMPL_SIZE);
     return true;
 }
@@ -291,11 +336,14 @@ static void ofdma_halt(OfdmaChan *ch, uint32_t err, uint32_t slot)
     qemu_mutex_unlock(&s->glock);
     qemu_log_mask(LOG_GUEST_ERROR, "ofdma: channel %u halted: error %u at slot %u\n",
                   ch->idx, err, slot);
+    ch->irq_lie = OFDMA_IRQ_HONEST;
     if (err != OFDMA_ERR_CMPL_ADDR) {
         ofdma_write_cmpl(ch);
     }
-    ch->irq_pending = true;
-    qemu_bh_schedule(ch->irq_bh);
+    if (ch->irq_lie != OFDMA_IRQ_DROP) {
+        ch->irq_pending = true;
+        qemu_bh_schedule(ch->irq_bh);
+    }
 }
 
 /*
@@ -382,11 +430,14 @@ static void *ofdma_worker(void *opaque)
             ch->bytes += copied;
             if (!ofdma_write_cmpl(ch)) {
                 ofdma_halt(ch, OFDMA_ERR_CMPL_ADDR, slot);
-            } else if (flags & OFDMA_DF_INTR) {
+            } else if ((flags & OFDMA_DF_INTR) &&
+                       ch->irq_lie != OFDMA_IRQ_DROP) {
                 ch->irq_pending = true;
                 if (++ch->since_irq >= OFDMA_IRQ_BATCH) {
                     qemu_bh_schedule(ch->irq_bh);
                 }
+            } else if (ch->irq_lie == OFDMA_IRQ_SPURIOUS) {
+                ch->irq_pending = true;     /* sent when the worker idles */
             }
         }
         if (ch->tail_err) {
@@ -765,6 +816,10 @@ static void ofdma_realize(PCIDevice *d, Error **errp)
         error_setg(errp, "ofdma: channels must be 1..%d", OFDMA_MAX_CHANNELS);
         return;
     }
+    if (s->hostile.rate > 1000) {
+        error_setg(errp, "ofdma: hostile-rate is per 1000 records: 0..1000");
+        return;
+    }
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
     memory_region_init_io(&s->mmio, OBJECT(s), &ofdma_mmio_ops, s,
                           "ofdma-mmio", OFDMA_BAR_REGS_SIZE);
@@ -788,6 +843,9 @@ static void ofdma_realize(PCIDevice *d, Error **errp)
         qemu_cond_init(&ch->idle_cond);
         ch->irq_bh = qemu_bh_new_guarded(ofdma_irq_bh, ch,
                                          &dev->mem_reentrancy_guard);
+        if (s->hostile.rate) {
+            ch->hostile_rand = g_rand_new_with_seed(s->hostile.seed + i);
+        }
         snprintf(name, sizeof(name), "ofdma-ch%u", i);
         qemu_thread_create(&ch->thread, name, ofdma_worker, ch,
                            QEMU_THREAD_JOINABLE);
@@ -818,6 +876,10 @@ static void ofdma_exit(PCIDevice *d)
         qemu_mutex_unlock(&ch->lock);
         qemu_thread_join(&ch->thread);
         qemu_bh_delete(ch->irq_bh);
+        if (ch->hostile_rand) {
+            g_rand_free(ch->hostile_rand);
+            ch->hostile_rand = NULL;
+        }
         qemu_cond_destroy(&ch->work_cond);
         qemu_cond_destroy(&ch->idle_cond);
         qemu_mutex_destroy(&ch->lock);
@@ -844,6 +906,10 @@ static const VMStateDescription ofdma_vmstate = {
 
 static const Property ofdma_properties[] = {
     DEFINE_PROP_UINT32("channels", OfdmaState, num_chan, OFDMA_DEFAULT_CHANNELS),
+    /* testing a driver against a lying device: ofdma_hostile.c */
+    DEFINE_PROP_UINT32("hostile-seed", OfdmaState, hostile.seed, 0),
+    DEFINE_PROP_UINT32("hostile-rate", OfdmaState, hostile.rate, 0),
+    DEFINE_PROP_UINT32("hostile-lies", OfdmaState, hostile.lies, 0),
 };
 
 static void ofdma_class_init(ObjectClass *klass, void *data)
