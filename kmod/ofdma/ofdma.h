@@ -31,6 +31,8 @@ struct ofdma_chan_stats {
 	u64 recoveries;		/* channel resets after a halt */
 	u64 interrupts;		/* MSI-X messages */
 	u64 prep_full;		/* prep refused: ring full */
+	u64 bad_records;	/* completion records that did not add up */
+	u64 watchdog_reaps;	/* completions found by the watchdog, not an interrupt */
 };
 
 /*
@@ -64,6 +66,13 @@ struct ofdma_chan {
 	int irq;
 	bool irq_ok;
 	struct tasklet_struct tasklet;
+	/*
+	 * Armed while descriptors are issued: completions whose interrupt was
+	 * lost (or never asked for) are reaped anyway. irq_seen: an interrupt
+	 * came since the watchdog last looked.
+	 */
+	struct timer_list watchdog;
+	bool irq_seen;
 
 	spinlock_t lock;	/* everything below */
 	struct ofdma_desc *ring;
@@ -100,6 +109,10 @@ struct ofdma_chan {
 	u64 evict_lo;
 	u64 evict_hi;
 	struct ofdma_chan_stats stats;
+	struct {		/* the last record refused, counted once */
+		u64 done;
+		u32 last_desc, status, err_desc;
+	} bad;
 	atomic_t poison;	/* fault injection: spoil the next N client descriptors */
 	atomic_t refuse;	/* fault injection: refuse the next N client preps */
 	atomic_t stall;		/* fault injection: no doorbell until terminate_all */

@@ -70,6 +70,8 @@ static int ofdma_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "chan%u recoveries %llu\n", i, s.recoveries);
 		seq_printf(m, "chan%u interrupts %llu\n", i, s.interrupts);
 		seq_printf(m, "chan%u prep_full %llu\n", i, s.prep_full);
+		seq_printf(m, "chan%u bad_records %llu\n", i, s.bad_records);
+		seq_printf(m, "chan%u watchdog_reaps %llu\n", i, s.watchdog_reaps);
 	}
 	return 0;
 }

@@ -29,6 +29,8 @@ static_assert(offsetof(struct ofdma_chan_stats, bytes) ==
 	      (OFDMA_A_CHAN_STATS_BYTES - 1) * sizeof(u64));
 static_assert(offsetof(struct ofdma_chan_stats, prep_full) ==
 	      (OFDMA_A_CHAN_STATS_PREP_FULL - 1) * sizeof(u64));
+static_assert(offsetof(struct ofdma_chan_stats, watchdog_reaps) ==
+	      (OFDMA_A_CHAN_STATS_WATCHDOG_REAPS - 1) * sizeof(u64));
 
 /* dmaengine channel names: "dma%dchan%d" */
 #define OFDMA_GENL_NAME_MAX	31

@@ -18,6 +18,13 @@
  * dmaengine operations may be called from hard-IRQ context (another driver's
  * interrupt handler, a callback), so the channel lock is taken with
  * spin_lock_irqsave throughout.
+ *
+ * The device is not trusted: a completion record is checked against itself,
+ * the driver's own counts and, when it claims a halt, the status register
+ * before any of it is used; one that does not add up is counted
+ * (bad_records) and the channel's registers are read instead. A watchdog
+ * reaps completions whose interrupt never came (docs/ofdma-spec.md, "What the
+ * driver checks").
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -255,23 +262,144 @@ static enum dmaengine_tx_result ofdma_err_result(u32 err)
 	}
 }
 
+/* How far the device got: descriptors done since the enable, its status. */
+struct ofdma_progress {
+	u64 done;
+	u32 status;
+	u32 err_desc;
+};
+
+#define OFDMA_CS_KNOWN	(OFDMA_CS_STATE_MASK | 0xff << OFDMA_CS_ERR_SHIFT)
+
+/* The same from the channel's registers (lock held). */
+static void ofdma_progress_regs(struct ofdma_chan *c, struct ofdma_progress *p)
+{
+	u32 hi;
+
+	do {
+		hi = readl(c->regs + OFDMA_CH_DONE_HI);
+		p->done = (u64)hi << 32 | readl(c->regs + OFDMA_CH_DONE_LO);
+	} while (readl(c->regs + OFDMA_CH_DONE_HI) != hi);
+	p->status = readl(c->regs + OFDMA_CH_STATUS);
+	p->err_desc = readl(c->regs + OFDMA_CH_ERR_DESC);
+}
+
+/*
+ * Whether p can be what the device did (lock held): no further than what
+ * was issued, not back behind what was reaped, the last slot and the failed
+ * slot where the count puts them, a known state and error. A halt is taken
+ * from the record only when the status register confirms it.
+ */
+static bool ofdma_progress_ok(struct ofdma_chan *c, const struct ofdma_progress *p,
+			      u32 last_desc, bool record)
+{
+	u32 state = p->status & OFDMA_CS_STATE_MASK;
+
+	if (c->base + p->done < c->completed || c->base + p->done > c->issued)
+		return false;
+	if ((p->status & ~OFDMA_CS_KNOWN) || state > OFDMA_CS_HALTED ||
+	    OFDMA_CS_ERR(p->status) > OFDMA_ERR_MAX)
+		return false;
+	if (record && p->done &&
+	    last_desc != ((u32)(p->done - 1) & (OFDMA_RING_SLOTS - 1)))
+		return false;
+	if (state != OFDMA_CS_HALTED)
+		return true;
+	if (p->err_desc != ((u32)p->done & (OFDMA_RING_SLOTS - 1)))
+		return false;
+	return !record || (ofdma_chan_status(c) & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED;
+}
+
+/*
+ * Reads the completion record into p (lock held). The device writes the
+ * count last: a count that changed while the rest was read means a record
+ * being rewritten, read again. A record that does not add up is counted,
+ * and the registers stand in for it; registers that do not add up either
+ * leave the channel where it was (nothing is reaped).
+ */
+static void ofdma_progress(struct ofdma_chan *c, struct ofdma_progress *p)
+{
+	unsigned int tries;
+	u32 last_desc = 0;
+	u64 again = 0;
+
+	for (tries = 0; tries < 3; tries++) {
+		p->done = le64_to_cpu(READ_ONCE(c->cmpl->completed));
+		/* the count is written last: the fields after it are as new */
+		rmb();
+		last_desc = le32_to_cpu(READ_ONCE(c->cmpl->last_desc));
+		p->status = le32_to_cpu(READ_ONCE(c->cmpl->status));
+		p->err_desc = le32_to_cpu(READ_ONCE(c->cmpl->err_desc));
+		/* and the count read again after them says whether they still are */
+		rmb();
+		again = le64_to_cpu(READ_ONCE(c->cmpl->completed));
+		if (again == p->done)
+			break;
+	}
+	if (again == p->done && ofdma_progress_ok(c, p, last_desc, true))
+		return;
+	/* (a poller reads the same record many times: count it once) */
+	if (again == p->done &&
+	    (p->done != c->bad.done || last_desc != c->bad.last_desc ||
+	     p->status != c->bad.status || p->err_desc != c->bad.err_desc)) {
+		c->stats.bad_records++;
+		c->bad.done = p->done;
+		c->bad.last_desc = last_desc;
+		c->bad.status = p->status;
+		c->bad.err_desc = p->err_desc;
+	}
+	ofdma_progress_regs(c, p);
+	if (!ofdma_progress_ok(c, p, 0, false)) {
+		p->done = c->completed - c->base;
+		p->status = OFDMA_CS_ACTIVE;
+	}
+}
+
+/*
+ * The watchdog's view (lock held): the registers, which a record that looks
+ * right but stays behind (a count of 0 on an idle channel, say) cannot hide.
+ * The device writes the record before the registers show the count, so a
+ * record behind them lied, unless the device could not write it at all
+ * (halted with CMPL_ADDR).
+ */
+static void ofdma_progress_watchdog(struct ofdma_chan *c, struct ofdma_progress *p)
+{
+	u64 rec;
+
+	ofdma_progress_regs(c, p);
+	/* the record, written before the registers changed, read after them */
+	rmb();
+	rec = le64_to_cpu(READ_ONCE(c->cmpl->completed));
+	if (rec < p->done && OFDMA_CS_ERR(p->status) != OFDMA_ERR_CMPL_ADDR)
+		c->stats.bad_records++;
+	if (!ofdma_progress_ok(c, p, 0, false)) {
+		p->done = c->completed - c->base;
+		p->status = OFDMA_CS_ACTIVE;
+	}
+}
+
 /*
  * Completes what the device finished and recovers a halted channel (lock
- * held). Completed descriptors keep their callback for ofdma_tasklet, in
+ * held), as the record says or, for the watchdog, as the registers say.
+ * Completed descriptors keep their callback for ofdma_tasklet, in
  * [cb_done, completed), with their result.
  */
-static void ofdma_reap(struct ofdma_chan *c)
+static void ofdma_reap_from(struct ofdma_chan *c, bool regs)
 {
+	struct ofdma_progress p;
+
+	if (c->od->gone || c->completed == c->submitted)
+		return;
+	if (regs)
+		ofdma_progress_watchdog(c, &p);
+	else
+		ofdma_progress(c, &p);
 	while (!c->od->gone && c->completed != c->submitted) {
 		enum dmaengine_tx_result result = DMA_TRANS_NOERROR;
 		struct ofdma_sw_desc *sw;
-		u64 hw_done;
-		u32 status;
+		u64 hw_done = c->base + p.done;
+		u32 status = p.status;
 
-		hw_done = c->base + le64_to_cpu(READ_ONCE(c->cmpl->completed));
-		/* completed is written last: the rest of the record is as new */
-		rmb();
-		status = le32_to_cpu(READ_ONCE(c->cmpl->status));
 		sw = c->seq_sw[ofdma_seq_idx(c->completed)];
 		if (!c->halted && c->completed < hw_done && c->completed < c->issued) {
 			c->stats.completed++;
@@ -287,8 +415,7 @@ static void ofdma_reap(struct ofdma_chan *c)
 				result = ofdma_err_result(c->last_err);
 				dev_warn_ratelimited(&c->od->pdev->dev,
 						     "channel %u halted: error %u at slot %u\n",
-						     c->idx, c->last_err,
-						     le32_to_cpu(c->cmpl->err_desc));
+						     c->idx, c->last_err, p.err_desc);
 			} else {
 				result = DMA_TRANS_ABORTED;
 				c->stats.aborted++;
@@ -308,6 +435,11 @@ static void ofdma_reap(struct ofdma_chan *c)
 			c->stats.recoveries++;
 		}
 	}
+}
+
+static void ofdma_reap(struct ofdma_chan *c)
+{
+	ofdma_reap_from(c, false);
 }
 
 /*
@@ -344,8 +476,53 @@ static irqreturn_t ofdma_isr(int irq, void *data)
 	struct ofdma_chan *c = data;
 
 	WRITE_ONCE(c->stats.interrupts, c->stats.interrupts + 1);
+	WRITE_ONCE(c->irq_seen, true);
 	tasklet_schedule(&c->tasklet);
 	return IRQ_HANDLED;
+}
+
+/*
+ * How long issued descriptors may go without an interrupt before the
+ * watchdog looks at the record itself. I/OAT's driver keeps such a timer for
+ * the same reason; a copy of OFDMA_MAX_XFER takes a few milliseconds even on
+ * an emulated engine.
+ */
+#define OFDMA_WATCHDOG_MS	100
+
+static void ofdma_watchdog_arm(struct ofdma_chan *c)
+{
+	if (!timer_pending(&c->watchdog))
+		mod_timer(&c->watchdog, jiffies + msecs_to_jiffies(OFDMA_WATCHDOG_MS));
+}
+
+/*
+ * Reaps what the device finished without an interrupt saying so (one lost,
+ * or none asked for), hands it to the tasklet, and stays armed while issued
+ * descriptors remain.
+ */
+static void ofdma_watchdog(struct timer_list *t)
+{
+	struct ofdma_chan *c = from_timer(c, t, watchdog);
+	unsigned long irqf;
+	bool deliver;
+	u64 before;
+
+	spin_lock_irqsave(&c->lock, irqf);
+	if (c->od->gone) {
+		spin_unlock_irqrestore(&c->lock, irqf);
+		return;
+	}
+	before = c->completed;
+	ofdma_reap_from(c, true);
+	if (c->completed != before && !READ_ONCE(c->irq_seen))
+		c->stats.watchdog_reaps++;
+	WRITE_ONCE(c->irq_seen, false);
+	deliver = c->cb_done != c->completed;
+	if (c->completed != c->issued)
+		ofdma_watchdog_arm(c);
+	spin_unlock_irqrestore(&c->lock, irqf);
+	if (deliver)
+		tasklet_schedule(&c->tasklet);
 }
 
 /* ---- dmaengine operations --------------------------------------------------- */
@@ -452,6 +629,7 @@ static void ofdma_issue_pending(struct dma_chan *chan)
 		wmb();
 		writel(ofdma_slot(c, c->submitted), c->regs + OFDMA_CH_TAIL);
 		c->issued = c->submitted;
+		ofdma_watchdog_arm(c);
 	}
 	spin_unlock_irqrestore(&c->lock, irqf);
 }
@@ -650,6 +828,9 @@ static void ofdma_free_chans(struct ofdma_dev *od)
 		if (c->irq_ok)
 			free_irq(c->irq, c);
 		c->irq_ok = false;
+		/* (it schedules the tasklet; set up by ofdma_init_chan with od) */
+		if (c->od)
+			timer_shutdown_sync(&c->watchdog);
 		tasklet_kill(&c->tasklet);
 		if (c->ring)
 			dma_free_coherent(dev, OFDMA_RING_SLOTS * OFDMA_DESC_SIZE,
@@ -675,6 +856,7 @@ static int ofdma_init_chan(struct ofdma_dev *od, unsigned int i)
 	spin_lock_init(&c->lock);
 	INIT_LIST_HEAD(&c->free);
 	tasklet_setup(&c->tasklet, ofdma_tasklet);
+	timer_setup(&c->watchdog, ofdma_watchdog, 0);
 	c->ring = dma_alloc_coherent(dev, OFDMA_RING_SLOTS * OFDMA_DESC_SIZE,
 				     &c->ring_dma, GFP_KERNEL);
 	c->cmpl = dma_alloc_coherent(dev, OFDMA_CMPL_SIZE, &c->cmpl_dma, GFP_KERNEL);

@@ -135,6 +135,8 @@ const Field kOfdmaChanStats[] = {
     {OFDMA_A_CHAN_STATS_RECOVERIES, "recoveries", FT::UINT},
     {OFDMA_A_CHAN_STATS_INTERRUPTS, "interrupts", FT::UINT},
     {OFDMA_A_CHAN_STATS_PREP_FULL, "prep-full", FT::UINT},
+    {OFDMA_A_CHAN_STATS_BAD_RECORDS, "bad-records", FT::UINT},
+    {OFDMA_A_CHAN_STATS_WATCHDOG_REAPS, "watchdog-reaps", FT::UINT},
 };
 
 const Field kOfcopyConfig[] = {
