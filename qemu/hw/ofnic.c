@@ -114,6 +114,16 @@ void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n)
     ofnic_itr_check(qp, dir);
 }
 
+/*
+ * A message on the pair's vector with nothing new on its rings (hostile
+ * mode), as the vector's arming allows.
+ */
+void ofnic_qp_spurious(OfnicQP *qp)
+{
+    qp->pending = true;
+    ofnic_qp_try_send(qp);
+}
+
 static void ofnic_qp_timer_cb(void *opaque)
 {
     OfnicQP *qp = opaque;

@@ -7,8 +7,11 @@
  * descriptor format but is wrong: a length past the buffer or short of a
  * MAC header, a zero length, split headers that cannot hold a MAC header,
  * LRO counts and MSS that do not add up, a random packet type, hash type or
- * L3 offset, a missing EOP. Only write-back fields change: the data the
- * device DMAs, its own state and its bounds checks stay as they are.
+ * L3 offset, a missing EOP; or the frame's interrupt lies: it is left out
+ * (the frame is not counted for moderation, so no message may follow), or
+ * another queue pair's vector fires with nothing new on its rings. Only
+ * write-backs and messages change: the data the device DMAs, its own state
+ * and its bounds checks stay as they are.
  * hostile-seed makes a run repeatable; after hostile-lies lies (0: never)
  * the device is honest again, so a test can check that the driver
  * recovers.
@@ -31,6 +34,8 @@ enum ofnic_lie {
     OFNIC_LIE_RSS_TYPE,     /* random hash type, RSS claimed */
     OFNIC_LIE_L3_OFF,       /* random L3 offset */
     OFNIC_LIE_NO_EOP,       /* the frame's last buffer without EOP */
+    OFNIC_LIE_NO_IRQ,       /* the frame raises no interrupt */
+    OFNIC_LIE_SPURIOUS_IRQ, /* a random pair's vector fires for nothing */
     OFNIC_LIE_COUNT
 };
 
@@ -129,4 +134,18 @@ void ofnic_hostile_apply(OfnicState *s, int lie, uint32_t n, uint32_t need,
         }
         break;
     }
+}
+
+/*
+ * The frame's interrupt, once it is written back: true if the device should
+ * count the frame for moderation as usual. A spurious message goes to a
+ * random queue pair now.
+ */
+bool ofnic_hostile_irq(OfnicState *s, int lie)
+{
+    if (lie == OFNIC_LIE_SPURIOUS_IRQ) {
+        ofnic_qp_spurious(&s->qp[g_rand_int_range(s->hostile_rand, 0,
+                                                  s->num_qp)]);
+    }
+    return lie != OFNIC_LIE_NO_IRQ;
 }

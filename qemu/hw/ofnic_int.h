@@ -206,6 +206,7 @@ static inline hwaddr ofnic_desc_addr(OfnicRing *r, uint32_t i)
 void ofnic_ring_fail(OfnicQP *qp, bool rx, uint32_t code, const char *what);
 /* n events of one direction (OFNIC_ITR_DIR_*) of a queue pair. */
 void ofnic_qp_event(OfnicQP *qp, int dir, uint32_t n);
+void ofnic_qp_spurious(OfnicQP *qp);
 
 /* ---- ofnic_tx.c ---------------------------------------------------------- */
 
@@ -221,6 +222,7 @@ int ofnic_ip6_final_dst(const uint8_t *f, size_t l3, size_t l4,
 void ofnic_hostile_init(OfnicState *s);
 void ofnic_hostile_uninit(OfnicState *s);
 int ofnic_hostile_pick(OfnicState *s);
+bool ofnic_hostile_irq(OfnicState *s, int lie);
 void ofnic_hostile_apply(OfnicState *s, int lie, uint32_t n, uint32_t need,
                          uint32_t buf_size, struct ofnic_rx_wb *wb,
                          uint32_t *status);

@@ -402,7 +402,9 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
     if (m->status & (OFNIC_RXS_L3_BAD | OFNIC_RXS_L4_BAD)) {
         s->stats[OFNIC_STAT_RX_CSUM_BAD]++;
     }
-    ofnic_qp_event(qp, OFNIC_ITR_DIR_RX, 1);
+    if (lie < 0 || ofnic_hostile_irq(s, lie)) {
+        ofnic_qp_event(qp, OFNIC_ITR_DIR_RX, 1);
+    }
     return OFNIC_RXW_OK;
 }
 

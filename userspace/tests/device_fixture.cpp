@@ -27,14 +27,14 @@ qtest::QemuOptions qemu_options(std::vector<std::string> args) {
   return o;
 }
 
-std::vector<std::string> two_port_args(unsigned queues) {
+std::vector<std::string> two_port_args(unsigned queues, const std::string& props) {
   std::vector<std::string> args = {"-machine", "q35", "-accel", "qtest",      "-display",
                                    "none",     "-m",  "64M",    "-nodefaults"};
   const Mac* macs[] = {&kMacA, &kMacB};
   for (unsigned i = 0; i < 2; i++) {
     args.insert(args.end(), {"-netdev", fmt::format("hubport,id=n{},hubid=0", i), "-device",
-                             fmt::format("ofnic,netdev=n{},mac={},queues={},addr={:#x}", i,
-                                         to_string(*macs[i]), queues, 4 + i)});
+                             fmt::format("ofnic,netdev=n{},mac={},queues={},addr={:#x}{}", i,
+                                         to_string(*macs[i]), queues, 4 + i, props)});
   }
   return args;
 }
@@ -42,7 +42,7 @@ std::vector<std::string> two_port_args(unsigned queues) {
 void OfnicTest::SetUp() { start_machine(); }
 
 void OfnicTest::start_machine() {
-  auto opts = qemu_options(two_port_args());
+  auto opts = qemu_options(two_port_args(kQueues, port_props_));
   opts.qmp = with_qmp_;
   qt_ = std::make_unique<qtest::Client>(opts);
   auto fns = pci_find(*qt_, OFNIC_PCI_VENDOR_ID, OFNIC_PCI_DEVICE_ID);

@@ -37,9 +37,9 @@ inline constexpr uint64_t kNoMemory = 0xfff0000000ull;
 
 // QEMU options from the build (OFNIC_QEMU in the environment overrides the binary).
 qtest::QemuOptions qemu_options(std::vector<std::string> args);
-// Machine arguments: q35, qtest, two ofnic ports on hub 0 with the given queues;
-// port A's netdev is "n0", port B's "n1".
-std::vector<std::string> two_port_args(unsigned queues = kQueues);
+// Machine arguments: q35, qtest, two ofnic ports on hub 0 with the given queues
+// and more properties (",name=value..."); port A's netdev is "n0", port B's "n1".
+std::vector<std::string> two_port_args(unsigned queues = kQueues, const std::string& props = "");
 
 class OfnicTest : public ::testing::Test {
  protected:
@@ -73,7 +73,8 @@ class OfnicTest : public ::testing::Test {
   std::unique_ptr<qtest::Client> qt_;
   std::unique_ptr<OfnicPort> a_, b_;
   GuestMem mem_{kMemStart, kMemEnd};
-  bool with_qmp_ = false;  // set before SetUp() for qt_->qmp()
+  bool with_qmp_ = false;   // set before SetUp() for qt_->qmp()
+  std::string port_props_;  // more properties of both ports, set before SetUp()
 };
 
 // The usual traffic setup: both ports enabled, A's TX ring 0 and B's RX ring 0

@@ -228,5 +228,32 @@ TEST_F(OfnicMsixLinkTest, LinkChangeRaisesAdminVector) {
   EXPECT_EQ(a_->reg(OFNIC_REG_INT_CAUSE), 0u) << "port A's link did not change";
 }
 
+class OfnicHostileMsixTest : public OfnicMsixTest {
+ protected:
+  void SetUp() override {
+    port_props_ = ",hostile-seed=9,hostile-rate=1000";
+    OfnicMsixTest::SetUp();
+  }
+};
+
+// hostile-rate=1000: every frame B writes back lies, and about one in eleven
+// lies about its interrupt. B's queue pairs 1..3 have no ring, yet their
+// vectors fire (spurious messages); every frame is still written back.
+TEST_F(OfnicHostileMsixTest, SpuriousMessagesOnIdleQueuePairs) {
+  std::set<Vec> got;
+  for (int k = 0; k < 50; k++) {
+    ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, make_frame(kMacB, kMacA, 200, uint8_t(k)))));
+    auto now = take();
+    got.insert(now.begin(), now.end());
+  }
+  settle();
+  auto late = take();
+  got.insert(late.begin(), late.end());
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 50u);
+  unsigned idle = 0;
+  for (unsigned q = 1; q < kQueues; q++) idle += got.count({1, OFNIC_MSIX_QP(q)});
+  EXPECT_GT(idle, 0u) << "no message on an idle queue pair of B";
+}
+
 }  // namespace
 }  // namespace ofnic::test
