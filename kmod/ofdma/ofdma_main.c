@@ -133,25 +133,6 @@ u32 ofdma_chan_status(struct ofdma_chan *c)
 }
 
 /* Reset the channel, clear the record, program and enable it (lock held). */
-static void ofdma_hw_start(struct ofdma_chan *c)
-{
-	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
-	memset(c->cmpl, 0, sizeof(*c->cmpl));
-	lo_hi_writeq(c->ring_dma, c->regs + OFDMA_CH_RING_LO);
-	writel(OFDMA_RING_SLOTS, c->regs + OFDMA_CH_RING_SIZE);
-	lo_hi_writeq(c->cmpl_dma, c->regs + OFDMA_CH_CMPL_LO);
-	/* The record is zeroed before the device may write it again. */
-	wmb();
-	writel(OFDMA_CC_ENABLE, c->regs + OFDMA_CH_CTRL);
-	c->base = c->submitted;
-	c->issued = c->submitted;
-	c->completed = c->submitted;
-}
-
-static void ofdma_hw_stop(struct ofdma_chan *c)
-{
-	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
-}
 
 /*
  * Which completed cookies tx_status reports as DMA_ERROR. This is all a polled
@@ -269,29 +250,75 @@ struct ofdma_progress {
 	u32 err_desc;
 };
 
-#define OFDMA_CS_KNOWN	(OFDMA_CS_STATE_MASK | 0xff << OFDMA_CS_ERR_SHIFT)
+#define OFDMA_CS_KNOWN	(OFDMA_CS_STATE_MASK | GENMASK(15, OFDMA_CS_ERR_SHIFT))
 
-/* The same from the channel's registers (lock held). */
-static void ofdma_progress_regs(struct ofdma_chan *c, struct ofdma_progress *p)
+/*
+ * The same from the channel's registers (lock held). A halted channel's
+ * count stands still, so the status is read first; false if the 64-bit
+ * count kept changing between its halves.
+ */
+static bool ofdma_progress_regs(struct ofdma_chan *c, struct ofdma_progress *p)
 {
+	unsigned int tries;
 	u32 hi;
 
-	do {
-		hi = readl(c->regs + OFDMA_CH_DONE_HI);
-		p->done = (u64)hi << 32 | readl(c->regs + OFDMA_CH_DONE_LO);
-	} while (readl(c->regs + OFDMA_CH_DONE_HI) != hi);
 	p->status = readl(c->regs + OFDMA_CH_STATUS);
 	p->err_desc = readl(c->regs + OFDMA_CH_ERR_DESC);
+	for (tries = 0; tries < 3; tries++) {
+		hi = readl(c->regs + OFDMA_CH_DONE_HI);
+		p->done = (u64)hi << 32 | readl(c->regs + OFDMA_CH_DONE_LO);
+		if (readl(c->regs + OFDMA_CH_DONE_HI) == hi)
+			return true;
+	}
+	return false;
+}
+
+/* A record as read: the progress and the slot it says was done last. */
+struct ofdma_record {
+	struct ofdma_progress p;
+	u32 last_desc;
+};
+
+/*
+ * Reads the completion record (lock held); false if its count changed while
+ * the rest was read (a record being rewritten) three times running.
+ */
+static bool ofdma_record_read(struct ofdma_chan *c, struct ofdma_record *r)
+{
+	unsigned int tries;
+	u64 again;
+
+	for (tries = 0; tries < 3; tries++) {
+		r->p.done = le64_to_cpu(READ_ONCE(c->cmpl->completed));
+		/* the count is written last: the fields after it are as new */
+		dma_rmb();
+		r->last_desc = le32_to_cpu(READ_ONCE(c->cmpl->last_desc));
+		r->p.status = le32_to_cpu(READ_ONCE(c->cmpl->status));
+		r->p.err_desc = le32_to_cpu(READ_ONCE(c->cmpl->err_desc));
+		/* and the count read again after them says whether they still are */
+		dma_rmb();
+		again = le64_to_cpu(READ_ONCE(c->cmpl->completed));
+		if (again == r->p.done)
+			return true;
+	}
+	return false;
+}
+
+static u32 ofdma_ring_slot(u64 n)
+{
+	return (u32)n & (OFDMA_RING_SLOTS - 1);
 }
 
 /*
  * Whether p can be what the device did (lock held): no further than what
- * was issued, not back behind what was reaped, the last slot and the failed
- * slot where the count puts them, a known state and error. A halt is taken
- * from the record only when the status register confirms it.
+ * was issued, not back behind what was reaped, a known state and error, and
+ * for a halt the failed slot where the count puts it (the next descriptor;
+ * for CMPL_ADDR also the one whose record could not be written). From a
+ * record (last_desc given) also the last slot where the count puts it, and
+ * a halt only if the status register confirms it.
  */
 static bool ofdma_progress_ok(struct ofdma_chan *c, const struct ofdma_progress *p,
-			      u32 last_desc, bool record)
+			      const u32 *last_desc)
 {
 	u32 state = p->status & OFDMA_CS_STATE_MASK;
 
@@ -300,56 +327,104 @@ static bool ofdma_progress_ok(struct ofdma_chan *c, const struct ofdma_progress 
 	if ((p->status & ~OFDMA_CS_KNOWN) || state > OFDMA_CS_HALTED ||
 	    OFDMA_CS_ERR(p->status) > OFDMA_ERR_MAX)
 		return false;
-	if (record && p->done &&
-	    last_desc != ((u32)(p->done - 1) & (OFDMA_RING_SLOTS - 1)))
+	if (last_desc && *last_desc != (p->done ? ofdma_ring_slot(p->done - 1) : 0))
 		return false;
 	if (state != OFDMA_CS_HALTED)
 		return true;
-	if (p->err_desc != ((u32)p->done & (OFDMA_RING_SLOTS - 1)))
+	if (p->err_desc != ofdma_ring_slot(p->done) &&
+	    !(OFDMA_CS_ERR(p->status) == OFDMA_ERR_CMPL_ADDR && p->done &&
+	      p->err_desc == ofdma_ring_slot(p->done - 1)))
 		return false;
-	return !record || (ofdma_chan_status(c) & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED;
+	return !last_desc ||
+	       (ofdma_chan_status(c) & OFDMA_CS_STATE_MASK) == OFDMA_CS_HALTED;
+}
+
+/* Counts a refused record, once however often a poller reads it. */
+static void ofdma_bad_record(struct ofdma_chan *c, const struct ofdma_record *r)
+{
+	if (r->p.done == c->bad.done && r->last_desc == c->bad.last_desc &&
+	    r->p.status == c->bad.status && r->p.err_desc == c->bad.err_desc)
+		return;
+	c->stats.bad_records++;
+	c->bad.done = r->p.done;
+	c->bad.last_desc = r->last_desc;
+	c->bad.status = r->p.status;
+	c->bad.err_desc = r->p.err_desc;
+}
+
+static void ofdma_hw_stop(struct ofdma_chan *c)
+{
+	writel(OFDMA_CC_RESET, c->regs + OFDMA_CH_CTRL);
+	/* the reset is done, and the copy it waited for, when this returns */
+	readl(c->regs + OFDMA_CH_STATUS);
 }
 
 /*
- * Reads the completion record into p (lock held). The device writes the
- * count last: a count that changed while the rest was read means a record
- * being rewritten, read again. A record that does not add up is counted,
- * and the registers stand in for it; registers that do not add up either
- * leave the channel where it was (nothing is reaped).
+ * Reset the channel, clear the record, program and enable it (lock held).
+ * The record ENABLE writes says nothing done; one that says otherwise would
+ * pass for the first descriptor's completion (a count of 1 and slot 0 add
+ * up), so it is checked here, counted if it lies, and cleared: the device
+ * writes no other before the next doorbell.
+ */
+static void ofdma_hw_start(struct ofdma_chan *c)
+{
+	struct ofdma_record r;
+	u32 state;
+
+	ofdma_hw_stop(c);
+	memset(c->cmpl, 0, sizeof(*c->cmpl));
+	lo_hi_writeq(c->ring_dma, c->regs + OFDMA_CH_RING_LO);
+	writel(OFDMA_RING_SLOTS, c->regs + OFDMA_CH_RING_SIZE);
+	lo_hi_writeq(c->cmpl_dma, c->regs + OFDMA_CH_CMPL_LO);
+	/* The record is zeroed before the device may write it again. */
+	wmb();
+	writel(OFDMA_CC_ENABLE, c->regs + OFDMA_CH_CTRL);
+	readl(c->regs + OFDMA_CH_STATUS);
+	c->base = c->submitted;
+	c->issued = c->submitted;
+	c->completed = c->submitted;
+	if (!ofdma_record_read(c, &r))
+		return;
+	state = r.p.status & OFDMA_CS_STATE_MASK;
+	if (r.p.done || r.last_desc ||
+	    (state != OFDMA_CS_HALTED && (r.p.err_desc || r.p.status != OFDMA_CS_IDLE))) {
+		ofdma_bad_record(c, &r);
+		memset(c->cmpl, 0, sizeof(*c->cmpl));
+	}
+}
+
+/*
+ * How far the device got (lock held), from the completion record if it adds
+ * up. If not, the registers are read, which waits for any record the device
+ * is writing; the record read again after them is used if it adds up now
+ * (it was being rewritten: a reader may see a newer record's fields beside
+ * the older count), and is counted as refused if it is still the same
+ * record. The registers then stand in for it; if they do not add up either,
+ * nothing is reaped this time.
  */
 static void ofdma_progress(struct ofdma_chan *c, struct ofdma_progress *p)
 {
-	unsigned int tries;
-	u32 last_desc = 0;
-	u64 again = 0;
+	struct ofdma_record r, again;
+	bool read, regs_ok;
 
-	for (tries = 0; tries < 3; tries++) {
-		p->done = le64_to_cpu(READ_ONCE(c->cmpl->completed));
-		/* the count is written last: the fields after it are as new */
-		rmb();
-		last_desc = le32_to_cpu(READ_ONCE(c->cmpl->last_desc));
-		p->status = le32_to_cpu(READ_ONCE(c->cmpl->status));
-		p->err_desc = le32_to_cpu(READ_ONCE(c->cmpl->err_desc));
-		/* and the count read again after them says whether they still are */
-		rmb();
-		again = le64_to_cpu(READ_ONCE(c->cmpl->completed));
-		if (again == p->done)
-			break;
-	}
-	if (again == p->done && ofdma_progress_ok(c, p, last_desc, true))
+	read = ofdma_record_read(c, &r);
+	if (read && ofdma_progress_ok(c, &r.p, &r.last_desc)) {
+		*p = r.p;
 		return;
-	/* (a poller reads the same record many times: count it once) */
-	if (again == p->done &&
-	    (p->done != c->bad.done || last_desc != c->bad.last_desc ||
-	     p->status != c->bad.status || p->err_desc != c->bad.err_desc)) {
-		c->stats.bad_records++;
-		c->bad.done = p->done;
-		c->bad.last_desc = last_desc;
-		c->bad.status = p->status;
-		c->bad.err_desc = p->err_desc;
 	}
-	ofdma_progress_regs(c, p);
-	if (!ofdma_progress_ok(c, p, 0, false)) {
+	regs_ok = ofdma_progress_regs(c, p);
+	/* (readl orders the record's reads after it) */
+	if (ofdma_record_read(c, &again)) {
+		if (ofdma_progress_ok(c, &again.p, &again.last_desc)) {
+			*p = again.p;
+			return;
+		}
+		/* the same refused record twice: not one caught mid-write */
+		if (read && r.p.done == again.p.done && r.last_desc == again.last_desc &&
+		    r.p.status == again.p.status && r.p.err_desc == again.p.err_desc)
+			ofdma_bad_record(c, &again);
+	}
+	if (!regs_ok || !ofdma_progress_ok(c, p, NULL)) {
 		p->done = c->completed - c->base;
 		p->status = OFDMA_CS_ACTIVE;
 	}
@@ -358,21 +433,20 @@ static void ofdma_progress(struct ofdma_chan *c, struct ofdma_progress *p)
 /*
  * The watchdog's view (lock held): the registers, which a record that looks
  * right but stays behind (a count of 0 on an idle channel, say) cannot hide.
- * The device writes the record before the registers show the count, so a
- * record behind them lied, unless the device could not write it at all
- * (halted with CMPL_ADDR).
+ * The device writes the record before the registers show its count, so a
+ * record behind them lied (counted once), unless the device could not write
+ * it (halted with CMPL_ADDR).
  */
 static void ofdma_progress_watchdog(struct ofdma_chan *c, struct ofdma_progress *p)
 {
-	u64 rec;
+	struct ofdma_record r;
+	bool regs_ok;
 
-	ofdma_progress_regs(c, p);
-	/* the record, written before the registers changed, read after them */
-	rmb();
-	rec = le64_to_cpu(READ_ONCE(c->cmpl->completed));
-	if (rec < p->done && OFDMA_CS_ERR(p->status) != OFDMA_ERR_CMPL_ADDR)
-		c->stats.bad_records++;
-	if (!ofdma_progress_ok(c, p, 0, false)) {
+	regs_ok = ofdma_progress_regs(c, p);
+	if (regs_ok && ofdma_record_read(c, &r) && r.p.done < p->done &&
+	    OFDMA_CS_ERR(p->status) != OFDMA_ERR_CMPL_ADDR)
+		ofdma_bad_record(c, &r);
+	if (!regs_ok || !ofdma_progress_ok(c, p, NULL)) {
 		p->done = c->completed - c->base;
 		p->status = OFDMA_CS_ACTIVE;
 	}
@@ -527,6 +601,29 @@ static void ofdma_watchdog(struct timer_list *t)
 
 /* ---- dmaengine operations --------------------------------------------------- */
 
+/*
+ * Drops every outstanding descriptor without callbacks (lock held): those
+ * the device had not finished are failed; those finished but still waiting
+ * for the tasklet lose their callback, as terminate_all requires.
+ */
+static void ofdma_abort_all(struct ofdma_chan *c)
+{
+	for (; c->cb_done != c->completed; c->cb_done++)
+		list_add(&c->seq_sw[ofdma_seq_idx(c->cb_done)]->node, &c->free);
+	while (c->completed != c->submitted) {
+		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->completed)];
+
+		ofdma_mark_failed(c, c->completed);
+		ofdma_cookie_complete(&sw->txd);
+		dma_descriptor_unmap(&sw->txd);
+		list_add(&sw->node, &c->free);
+		c->completed++;
+		c->stats.aborted++;
+	}
+	c->cb_done = c->completed;
+	c->halted = false;
+}
+
 static dma_cookie_t ofdma_tx_submit(struct dma_async_tx_descriptor *tx)
 {
 	struct ofdma_sw_desc *sw = container_of(tx, struct ofdma_sw_desc, txd);
@@ -538,7 +635,11 @@ static dma_cookie_t ofdma_tx_submit(struct dma_async_tx_descriptor *tx)
 	cookie = ofdma_cookie_assign(tx);
 	c->stats.submitted++;
 	if (c->od->gone) {
-		/* prepared before the device went: it fails at once */
+		/*
+		 * prepared before the device went: it fails at once, and so does
+		 * what the channel still had (remove may not have reached it)
+		 */
+		ofdma_abort_all(c);
 		ofdma_mark_failed(c, c->submitted);
 		c->submitted++;
 		c->completed = c->submitted;
@@ -670,29 +771,6 @@ static enum dma_status ofdma_tx_status(struct dma_chan *chan, dma_cookie_t cooki
 	if (deliver)
 		tasklet_schedule(&c->tasklet);
 	return ofdma_status_of(c, cookie, txstate);
-}
-
-/*
- * Drops every outstanding descriptor without callbacks (lock held): those
- * the device had not finished are failed; those finished but still waiting
- * for the tasklet lose their callback, as terminate_all requires.
- */
-static void ofdma_abort_all(struct ofdma_chan *c)
-{
-	for (; c->cb_done != c->completed; c->cb_done++)
-		list_add(&c->seq_sw[ofdma_seq_idx(c->cb_done)]->node, &c->free);
-	while (c->completed != c->submitted) {
-		struct ofdma_sw_desc *sw = c->seq_sw[ofdma_seq_idx(c->completed)];
-
-		ofdma_mark_failed(c, c->completed);
-		ofdma_cookie_complete(&sw->txd);
-		dma_descriptor_unmap(&sw->txd);
-		list_add(&sw->node, &c->free);
-		c->completed++;
-		c->stats.aborted++;
-	}
-	c->cb_done = c->completed;
-	c->halted = false;
 }
 
 static int ofdma_terminate_all(struct dma_chan *chan)
@@ -975,11 +1053,22 @@ static void ofdma_remove(struct pci_dev *pdev)
 	/* netlink requests stop seeing it before anything they read goes */
 	ofdma_genl_del(od);
 	ofdma_debugfs_exit(od);
+	/*
+	 * Every channel stops before the device counts as gone: a submit on a
+	 * channel that sees gone fails what it still has (ofdma_tx_submit), which
+	 * is only right once no channel copies any more.
+	 */
 	for (i = 0; i < od->nchan; i++) {
 		struct ofdma_chan *c = &od->chan[i];
 
 		spin_lock_irq(&c->lock);
 		ofdma_hw_stop(c);
+		spin_unlock_irq(&c->lock);
+	}
+	for (i = 0; i < od->nchan; i++) {
+		struct ofdma_chan *c = &od->chan[i];
+
+		spin_lock_irq(&c->lock);
 		ofdma_abort_all(c);
 		od->gone = true;
 		spin_unlock_irq(&c->lock);
