@@ -73,8 +73,15 @@ static int ofnic_set_ringparam(struct net_device *netdev,
 		err = ofnic_check_ring_size(ring->rx_pending, "RX", extack);
 	if (err)
 		return err;
+	/*
+	 * Both paths hand in what get_ringparam reported unless the user named
+	 * a value (netlink), so UNKNOWN is "auto": the driver's choice, whole
+	 * frames, which never stands in XDP's way. Only ENABLED asks for a split
+	 * that XDP then refuses.
+	 */
 	switch (kring->tcp_data_split) {
 	case ETHTOOL_TCP_DATA_SPLIT_UNKNOWN:
+		hds = false;
 		break;
 	case ETHTOOL_TCP_DATA_SPLIT_ENABLED:
 		if (!(priv->features & OFNIC_F_HDS)) {

@@ -7,7 +7,10 @@
 # way (the MTU's reason goes to the kernel log: ndo_change_mtu has no extack
 # in 6.12), and nothing changes; LRO (rx-gro-hw) is off while a program is
 # attached and back on after; xdp-features tells the truth (ndo-xmit only
-# while the XDP TX rings exist; no multi-buffer).
+# while the XDP TX rings exist; no multi-buffer). tcp-data-split auto is the
+# driver's choice (whole frames): it turns a split off and never blocks XDP;
+# the legacy ioctl path (ethtool --disable-netlink -G) leaves the split as
+# it is.
 cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofnic/xdp_lib.sh
 
@@ -15,7 +18,7 @@ xdp_require
 setup_pair
 [ "$XDP_MODE" = drv ] ||
 	skip_all "the refusals are the driver's (native XDP); OFNIC_XDP_MODE=$XDP_MODE"
-ktap_header 20
+ktap_header 24
 
 # refused DESC: the last attach failed, ip printed the driver's message, and
 # no program is attached.
@@ -33,6 +36,9 @@ dsplit() {
 	$ETHTOOL --json -g "$LOCAL_IF" 2>/dev/null |
 		sed -n 's/.*"tcp-data-split": *"\([^"]*\)".*/\1/p'
 }
+auto_stays_off() {
+	$ETHTOOL -G "$LOCAL_IF" tcp-data-split auto && test "$(dsplit)" = off
+}
 set_err() {	# set_err COMMAND...: COMMAND fails; its message -> SET_MSG
 	SET_MSG=$("$@" 2>&1) && return 1
 	SET_MSG=$(echo "$SET_MSG" | tr '\n' ' ')
@@ -44,12 +50,23 @@ set_err() {	# set_err COMMAND...: COMMAND fails; its message -> SET_MSG
 if [ -z "$(dsplit)" ] || [ "$(dsplit)" = n/a ]; then
 	for d in "HDS on: attach refused with the driver's message" \
 		"HDS off: attach works" "attached: HDS on refused (message)" \
-		"attached: HDS stays off"; do
+		"attached: HDS stays off" "ioctl -G rx: HDS stays on" \
+		"HDS on, then auto: off" "auto: attach works" \
+		"attached: auto accepted, HDS stays off"; do
 		ktap_skip "$d" "the device has no header-data split ($ETHTOOL -g)"
 	done
 else
 	$ETHTOOL -G "$LOCAL_IF" tcp-data-split on >/dev/null 2>&1
 	check "HDS on: attach refused with the driver's message" attach_refused
+	rx=$($ETHTOOL --json -g "$LOCAL_IF" | sed -n 's/.*"rx": *\([0-9]*\).*/\1/p')
+	$ETHTOOL --disable-netlink -G "$LOCAL_IF" rx $((rx == 512 ? 256 : 512)) >/dev/null 2>&1
+	check "ioctl -G rx: HDS stays on" test "$(dsplit)" = on
+	$ETHTOOL --disable-netlink -G "$LOCAL_IF" rx "$rx" >/dev/null 2>&1
+	$ETHTOOL -G "$LOCAL_IF" tcp-data-split auto >/dev/null 2>&1
+	check "HDS on, then auto: off (the driver's choice)" test "$(dsplit)" = off
+	check "auto: attach works" xdp_attach "$LOCAL_IF" xdp_pass_count
+	check "attached: auto accepted, HDS stays off" auto_stays_off
+	xdp_detach "$LOCAL_IF"
 	$ETHTOOL -G "$LOCAL_IF" tcp-data-split off >/dev/null 2>&1
 	check "HDS off: attach works" xdp_attach "$LOCAL_IF" xdp_pass_count
 	check "attached: HDS on refused (message)" \
