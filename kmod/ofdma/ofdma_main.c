@@ -132,8 +132,6 @@ u32 ofdma_chan_status(struct ofdma_chan *c)
 	return readl(c->regs + OFDMA_CH_STATUS);
 }
 
-/* Reset the channel, clear the record, program and enable it (lock held). */
-
 /*
  * Which completed cookies tx_status reports as DMA_ERROR. This is all a polled
  * client (dma_async_is_tx_complete(), dma_sync_wait(), dmatest polled=1) learns
@@ -557,7 +555,7 @@ static irqreturn_t ofdma_isr(int irq, void *data)
 
 /*
  * How long issued descriptors may go without an interrupt before the
- * watchdog looks at the record itself. I/OAT's driver keeps such a timer for
+ * watchdog looks at the channel's registers itself. I/OAT's driver keeps such a timer for
  * the same reason; a copy of OFDMA_MAX_XFER takes a few milliseconds even on
  * an emulated engine.
  */
