@@ -29,8 +29,9 @@ rejected() {
 
 # Each port's device tells 300 lies, one in about 10 frames it writes back:
 # 3000 echo requests and their replies each way are more than enough.
-ip netns exec peer socat -u TCP-LISTEN:5500,reuseaddr /dev/null &
-socat -u TCP-LISTEN:5501,reuseaddr /dev/null &
+# (bounded too: a listener whose client never got through would wait forever)
+timeout 70 ip netns exec peer socat -u TCP-LISTEN:5500,reuseaddr /dev/null &
+timeout 70 socat -u TCP-LISTEN:5501,reuseaddr /dev/null &
 wait_for "ip netns exec peer ss -Hltn 'sport = :5500' | grep -q . && ss -Hltn 'sport = :5501' | grep -q ." 5
 timeout 40 socat -u /dev/zero TCP:$PEER_IP:5500 2>/dev/null &
 timeout 40 ip netns exec peer socat -u /dev/zero TCP:$LOCAL_IP:5501 2>/dev/null &
