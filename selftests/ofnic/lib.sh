@@ -81,7 +81,8 @@ unload_ofnic() {
 # tries, not the clock, so a COMMAND that itself takes a second (a Python
 # tool under TCG) stretches it accordingly; poll such ones by $SECONDS.
 wait_for() {
-	local cmd=$1 t=${2:-10} i
+	# (seconds scaled by selftests/run's factor: 6 under the debug kernel)
+	local cmd=$1 t=$((${2:-10} * ${OFNIC_TIMEOUT_SCALE:-1})) i
 	for ((i = 0; i < t * 10; i++)); do
 		eval "$cmd" && return 0
 		sleep 0.1
