@@ -27,6 +27,11 @@ qtest::QemuOptions qemu_options(std::vector<std::string> args) {
   return o;
 }
 
+unsigned stress_rounds() {
+  const char* env = std::getenv("OFNIC_STRESS_ROUNDS");
+  return env && *env ? unsigned(std::strtoul(env, nullptr, 10)) : 60;
+}
+
 std::vector<std::string> two_port_args(unsigned queues, const std::string& props) {
   std::vector<std::string> args = {"-machine", "q35", "-accel", "qtest",      "-display",
                                    "none",     "-m",  "64M",    "-nodefaults"};

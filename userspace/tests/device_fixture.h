@@ -35,6 +35,10 @@ inline constexpr uint64_t kMemEnd = 32ull << 20;
 // Bus addresses no memory answers at (beyond the 64 MiB of RAM and the PCI holes).
 inline constexpr uint64_t kNoMemory = 0xfff0000000ull;
 
+// Rounds of the stress tests (each a burst, a perturbation, a recovery): 60,
+// or OFNIC_STRESS_ROUNDS (make tsan runs more).
+unsigned stress_rounds();
+
 // QEMU options from the build (OFNIC_QEMU in the environment overrides the binary).
 qtest::QemuOptions qemu_options(std::vector<std::string> args);
 // Machine arguments: q35, qtest, two ofnic ports on hub 0 with the given queues

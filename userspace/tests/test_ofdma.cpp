@@ -97,13 +97,17 @@ class OfdmaTest : public ::testing::Test {
   Chan setup(unsigned c, uint32_t size = 64, bool enable = true) {
     Chan ch{c, mem_.alloc(uint64_t(size) * OFDMA_DESC_SIZE, OFDMA_RING_ALIGN),
             mem_.alloc(OFDMA_CMPL_SIZE, OFDMA_CMPL_ALIGN), size};
-    set_creg(c, OFDMA_CH_RING_LO, uint32_t(ch.ring));
-    set_creg(c, OFDMA_CH_RING_HI, uint32_t(ch.ring >> 32));
-    set_creg(c, OFDMA_CH_RING_SIZE, size);
-    set_creg(c, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl));
-    set_creg(c, OFDMA_CH_CMPL_HI, uint32_t(ch.cmpl >> 32));
-    if (enable) set_creg(c, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+    program(ch, enable);
     return ch;
+  }
+  // Writes ch's ring and record addresses to its registers; enables it.
+  void program(Chan& ch, bool enable = true) {
+    set_creg(ch.idx, OFDMA_CH_RING_LO, uint32_t(ch.ring));
+    set_creg(ch.idx, OFDMA_CH_RING_HI, uint32_t(ch.ring >> 32));
+    set_creg(ch.idx, OFDMA_CH_RING_SIZE, ch.size);
+    set_creg(ch.idx, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl));
+    set_creg(ch.idx, OFDMA_CH_CMPL_HI, uint32_t(ch.cmpl >> 32));
+    if (enable) set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
   }
 
   // Writes a descriptor into the next slot (no doorbell); returns the slot.
@@ -700,8 +704,7 @@ TEST_F(OfdmaTest, GarbageDescriptorsNeverCrash) {
 // is exact. The workers copy off the BQL: this is the test make tsan runs under
 // ThreadSanitizer (its ofnic counterpart: test_stress.cpp).
 TEST_F(OfdmaQmpStressTest, PerturbationsDuringCopies) {
-  const char* env = std::getenv("OFNIC_STRESS_ROUNDS");
-  const unsigned rounds = env ? unsigned(std::strtoul(env, nullptr, 10)) : 60;
+  const unsigned rounds = stress_rounds();
   constexpr uint64_t kSrc = 64ull << 20, kSrcLen = 8ull << 20;
   constexpr uint64_t kDst = 96ull << 20, kDstLen = 32ull << 20;  // 8 MiB per channel
   std::mt19937_64 rng(20261206);
@@ -712,12 +715,7 @@ TEST_F(OfdmaQmpStressTest, PerturbationsDuringCopies) {
   auto reprogram = [&](Chan& ch) {
     set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_RESET);
     qt_->memset(ch.cmpl, OFDMA_CMPL_SIZE, 0);
-    set_creg(ch.idx, OFDMA_CH_RING_LO, uint32_t(ch.ring));
-    set_creg(ch.idx, OFDMA_CH_RING_HI, uint32_t(ch.ring >> 32));
-    set_creg(ch.idx, OFDMA_CH_RING_SIZE, ch.size);
-    set_creg(ch.idx, OFDMA_CH_CMPL_LO, uint32_t(ch.cmpl));
-    set_creg(ch.idx, OFDMA_CH_CMPL_HI, uint32_t(ch.cmpl >> 32));
-    set_creg(ch.idx, OFDMA_CH_CTRL, OFDMA_CC_ENABLE);
+    program(ch);
     ch.tail = 0;
   };
   unsigned done[9] = {}, checked = 0, halted = 0;

@@ -20,13 +20,6 @@
 namespace ofnic::test {
 namespace {
 
-// The number of rounds: each posts a burst, perturbs, and recovers.
-// OFNIC_STRESS_ROUNDS overrides it (make tsan runs more).
-unsigned rounds() {
-  const char* env = std::getenv("OFNIC_STRESS_ROUNDS");
-  return env ? unsigned(std::strtoul(env, nullptr, 10)) : 60;
-}
-
 class OfnicStressTest : public OfnicLinkTest {
  protected:
   void SetUp() override {
@@ -133,7 +126,7 @@ class OfnicStressTest : public OfnicLinkTest {
 };
 
 TEST_F(OfnicStressTest, PerturbationsDuringTsoAndLro) {
-  const unsigned n = rounds();
+  const unsigned n = stress_rounds();
   unsigned done[9] = {};
   // What the devices did meanwhile (a lower bound: a port reset clears its counters).
   uint64_t tso = 0, lro = 0, errors = 0, last_tso = 0, last_lro = 0, last_errors = 0;
