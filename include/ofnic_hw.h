@@ -36,6 +36,8 @@
 #define OFNIC_LRO_MAX_SEGS	64	/* segments one coalesced frame may hold */
 #define OFNIC_HDR_BUF_MIN	64	/* Q_HDR_SIZE range when HDS is used */
 #define OFNIC_HDR_BUF_MAX	1024
+#define OFNIC_RSS_CTX_MAX	8	/* RSS contexts, context 0 included */
+#define OFNIC_FLOW_ENTRIES	128	/* flow table entries */
 
 /*
  * MSI-X: vector 0 is the admin vector (link change, errors); vector 1 + q
@@ -75,6 +77,8 @@
 #define OFNIC_REG_LRO_MAX_LEN	0x0040	/* RW: largest coalesced frame, bytes incl. L2 (default 65535) */
 #define OFNIC_REG_LRO_MAX_SEGS	0x0044	/* RW: segments per coalesced frame, 2..64 (default 64) */
 #define OFNIC_REG_LRO_TIMEOUT	0x0048	/* RW: usecs a coalesced frame waits for more, 1..10000 (default 50) */
+#define OFNIC_REG_FLOW_ENTRIES	0x004c	/* RO: flow table entries implemented (OFNIC_F_FLOW) */
+#define OFNIC_REG_RSS_CONTEXTS	0x0050	/* RO: RSS contexts implemented, context 0 included */
 #define OFNIC_REG_RSS_KEY	0x0100	/* RW: 10 words, key byte i at word i/4 bits 8*(i%4) */
 #define OFNIC_REG_RSS_RETA	0x0200	/* RW: 32 words, entry i at word i/4 bits 8*(i%4) */
 
@@ -103,7 +107,8 @@
 #define OFNIC_STAT_RX_GSO	20	/* GSO frames the backend handed in (vnet header) */
 #define OFNIC_STAT_RX_GSO_SPLIT	21	/* of those, segmented by the device */
 #define OFNIC_STAT_VNET_HDR_ERRORS 22	/* frames dropped: malformed vnet header from the backend */
-#define OFNIC_NUM_STATS		23
+#define OFNIC_STAT_RX_FLOW_DROPS 23	/* frames dropped by a flow table entry (OFNIC_FLA_DROP) */
+#define OFNIC_NUM_STATS		24
 #define OFNIC_REG_STAT(i)	(OFNIC_REG_STAT_BASE + 8 * (i))
 
 /* OFNIC_REG_FEATURES bits */
@@ -114,6 +119,7 @@
 #define OFNIC_F_HDS		(1u << 4)
 #define OFNIC_F_RSS		(1u << 5)
 #define OFNIC_F_ITR		(1u << 6)	/* interrupt moderation registers */
+#define OFNIC_F_FLOW		(1u << 7)	/* flow table and RSS contexts 1.. */
 
 /* OFNIC_REG_CTRL bits */
 #define OFNIC_CTRL_ENABLE	(1u << 0)	/* device processes enabled queues */
@@ -131,10 +137,96 @@
 #define OFNIC_RXC_LRO		(1u << 3)	/* coalesce TCP (OFNIC_F_LRO) */
 #define OFNIC_RXC_HDS		(1u << 4)	/* header-data split (OFNIC_F_HDS) */
 #define OFNIC_RXC_RSS		(1u << 5)	/* spread over queues (OFNIC_F_RSS) */
+#define OFNIC_RXC_FLOW		(1u << 6)	/* consult the flow table (OFNIC_F_FLOW) */
 
 /* Admin interrupt causes (INT_CAUSE / INT_MASK) */
 #define OFNIC_INT_LINK		(1u << 0)	/* link state changed */
 #define OFNIC_INT_QERR		(1u << 1)	/* a queue halted with an error */
+
+/* ---- RSS contexts (OFNIC_F_FLOW) ----------------------------------------- */
+/*
+ * Context c (0..RSS_CONTEXTS-1) has a 512-byte block at OFNIC_REG_RSS_CTX(c):
+ * its own Toeplitz key, hash types and indirection table, in the layout of
+ * the context 0 registers above. Context 0's block aliases RSS_KEY,
+ * RSS_HASH_TYPES and RSS_RETA. Contexts 1.. are used only by flow table
+ * entries whose action is OFNIC_FLA_CONTEXT; all reset to zero.
+ */
+#define OFNIC_REG_RSS_CTX(c)	(0x2000 + 0x200 * (c))
+#define OFNIC_RSSC_KEY		0x000	/* RW: 10 words, as OFNIC_REG_RSS_KEY */
+#define OFNIC_RSSC_HASH_TYPES	0x040	/* RW: OFNIC_RSS_HT_* */
+#define OFNIC_RSSC_RETA		0x100	/* RW: 32 words, as OFNIC_REG_RSS_RETA */
+
+/* ---- Flow table (OFNIC_F_FLOW) -------------------------------------------- */
+/*
+ * With RX_CTRL.FLOW, every frame that passed the MAC filter and has a sane
+ * IPv4 or IPv6 header is looked up in the flow table before RSS: entries are
+ * tried from 0 up and the first valid entry that matches decides the frame's
+ * fate (so a lower index wins). A frame no entry matches is spread by context
+ * 0 as without the table.
+ *
+ * An entry matches when the frame is of its type (TCP and UDP types: an
+ * unfragmented TCP or UDP datagram; IP types: any), (address & mask) equals
+ * (entry address & mask) for source and destination (IPv4: word 0 only),
+ * (port & mask) likewise for TCP/UDP types, and for IP types (protocol &
+ * PROTO_MASK) equals (PROTO & PROTO_MASK); the protocol of an IPv6 frame is
+ * the next header after its extension headers (so a fragment's is its
+ * datagram's, as an IPv4 fragment's protocol field is). Address
+ * bytes are in network order, byte i at bits 8*(i%4) of word i/4 (as MAC_LO);
+ * ports are numbers.
+ *
+ * Actions: QUEUE sends the frame to RX queue ARG.QUEUE (queue 0 if that is
+ * not below MAX_QP); CONTEXT hashes it with the key and hash types of
+ * context c = ARG.CONTEXT (context 0 if c is not below RSS_CONTEXTS) and
+ * sends it to RETA_c[hash & 127] + ARG.QUEUE (queue 0 if that is not below
+ * MAX_QP; with no hash, RETA_c[0] + ARG.QUEUE), reporting that hash (none,
+ * RXS_RSS clear, if c hashes no such frame); DROP drops it
+ * (STAT_RX_FLOW_DROPS). Frames sent by QUEUE carry context 0's hash. HITS
+ * counts the frames the entry decided since CTRL was last written: each
+ * frame from the wire once (held for descriptors or not, coalesced by LRO or
+ * not, dropped for want of an enabled ring or not); a GSO frame from a vnet
+ * backend counts as the frames it is written as. CTRL and ARG keep their
+ * reserved bits as written; set them to 0.
+ *
+ * The device reads an entry whenever a frame arrives: clear VALID, change
+ * the entry, then write CTRL with VALID.
+ */
+#define OFNIC_REG_FLOW(i)	(0x4000 + 0x80 * (i))
+#define OFNIC_FLOW_CTRL		0x00	/* RW: OFNIC_FLC_*; a write clears HITS */
+#define OFNIC_FLOW_ARG		0x04	/* RW: queue in 15:0, context in 23:16 */
+#define OFNIC_FLOW_SRC		0x10	/* RW: 4 words, source address */
+#define OFNIC_FLOW_SRC_MASK	0x20	/* RW: 4 words */
+#define OFNIC_FLOW_DST		0x30	/* RW: 4 words, destination address */
+#define OFNIC_FLOW_DST_MASK	0x40	/* RW: 4 words */
+#define OFNIC_FLOW_PORTS	0x50	/* RW: source port 15:0, destination port 31:16 */
+#define OFNIC_FLOW_PORT_MASK	0x54	/* RW: same layout */
+#define OFNIC_FLOW_HITS_LO	0x58	/* RO: frames the entry decided */
+#define OFNIC_FLOW_HITS_HI	0x5c	/* RO */
+
+/* OFNIC_FLOW_CTRL */
+#define OFNIC_FLC_VALID		(1u << 0)
+#define OFNIC_FLC_TYPE_SHIFT	4	/* bits 7:4: OFNIC_FLT_* */
+#define OFNIC_FLC_TYPE_MASK	(0xfu << 4)
+#define OFNIC_FLC_ACTION_SHIFT	8	/* bits 9:8: OFNIC_FLA_* */
+#define OFNIC_FLC_ACTION_MASK	(0x3u << 8)
+#define OFNIC_FLC_PROTO_SHIFT	16	/* bits 23:16: IP protocol (IP types) */
+#define OFNIC_FLC_PROTO_MASK_SHIFT 24	/* bits 31:24: its mask */
+
+/* Entry types; any other value never matches */
+#define OFNIC_FLT_TCP4		1
+#define OFNIC_FLT_UDP4		2
+#define OFNIC_FLT_IP4		3
+#define OFNIC_FLT_TCP6		4
+#define OFNIC_FLT_UDP6		5
+#define OFNIC_FLT_IP6		6
+
+/* Entry actions; 3 drops, as OFNIC_FLA_DROP */
+#define OFNIC_FLA_QUEUE		0
+#define OFNIC_FLA_CONTEXT	1
+#define OFNIC_FLA_DROP		2
+
+#define OFNIC_FLOW_ARG_QUEUE_MASK	0xffffu
+#define OFNIC_FLOW_ARG_CTX_SHIFT	16
+#define OFNIC_FLOW_ARG_CTX_MASK		(0xffu << 16)
 
 /* ---- Per-queue registers ------------------------------------------------- */
 /*
@@ -265,9 +357,10 @@ struct ofnic_rx_desc {
  * holds it (and the frames behind it) and accepts nothing from the wire.
  */
 /*
- * Receive offloads. Queue selection: with RX_CTRL.RSS the frame's hash picks
- * RETA[hash & 127], a queue index (entries >= MAX_QP mean queue 0); without
- * it, or for frames with no hash, queue 0. A frame whose queue's RX ring is
+ * Receive offloads. Queue selection: a flow table entry (RX_CTRL.FLOW, see
+ * the flow table above) decides first; otherwise, with RX_CTRL.RSS the frame's
+ * hash picks RETA[hash & 127], a queue index (entries >= MAX_QP mean queue 0);
+ * without it, or for frames with no hash, queue 0. A frame whose queue's RX ring is
  * not enabled is dropped (STAT_RX_NO_BUF and that ring's Q_DROPS). Hash:
  * Toeplitz with the 40-byte key over the types enabled in RSS_HASH_TYPES
  * (4-tuple for TCP/UDP when that type is on, else the address 2-tuple), in

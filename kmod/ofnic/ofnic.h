@@ -8,6 +8,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/dim.h>
+#include <linux/ethtool.h>
 #include <linux/io.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
@@ -150,6 +151,35 @@ struct ofnic_hw_stat_desc {
 	unsigned int reg;
 };
 
+/*
+ * The flow table: ethtool ntuple rules at their locations in the lower half
+ * (a lower index wins), aRFS entries in the upper half. The device says how
+ * many entries it has (priv->flow_user + priv->flow_arfs, at most these).
+ */
+#define OFNIC_FLOW_USER		(OFNIC_FLOW_ENTRIES / 2)
+#define OFNIC_FLOW_ARFS		(OFNIC_FLOW_ENTRIES - OFNIC_FLOW_USER)
+
+struct ofnic_ntuple {
+	struct ethtool_rx_flow_spec fs;	/* as given, location filled in */
+	u32 rss_context;		/* FLOW_RSS rules */
+};
+
+/* One aRFS entry: a received flow's tuple in the table's word layout. */
+struct ofnic_arfs {
+	bool used;
+	bool v6;
+	u8 proto;
+	u16 rxq;
+	u32 flow_id;
+	u32 src[4], dst[4];
+	u32 ports;
+};
+
+/* The driver's part of an RSS context (ethtool_rxfh_context_priv()). */
+struct ofnic_rss_ctx {
+	u32 hash_types;		/* OFNIC_RSS_HT_* */
+};
+
 struct ofnic_priv {
 	struct pci_dev *pdev;
 	struct net_device *netdev;
@@ -182,6 +212,17 @@ struct ofnic_priv {
 	u64 reset_count;
 	u64 admin_irqs;
 	struct dentry *dbg_dir;
+	u32 flow_user;			/* ntuple rule entries (F_FLOW) */
+	u32 flow_arfs;			/* aRFS entries, after them */
+	u32 rss_contexts;		/* RSS contexts, context 0 included */
+	struct ofnic_ntuple *ntuple;	/* flow_user entries (RTNL) */
+	DECLARE_BITMAP(ntuple_used, OFNIC_FLOW_USER);
+	spinlock_t arfs_lock;		/* arfs[], arfs_on, from the RX softirq */
+	bool arfs_on;			/* steering allowed (open, ntuple on) */
+	struct ofnic_arfs arfs[OFNIC_FLOW_ARFS];
+	struct delayed_work arfs_expire;
+	u64 arfs_steered;		/* entries written (new or moved) */
+	u64 arfs_expired;		/* entries the stack let go */
 	/* fault injection: DMA-able scratch the injected descriptors point at */
 	void *inject_buf;
 	dma_addr_t inject_dma;
@@ -198,24 +239,30 @@ static inline void ofnic_wr(struct ofnic_priv *priv, u32 reg, u32 val)
 }
 
 /*
- * The device's 64-bit counters are not latched: read HI, LO, HI and retry
- * while HI moved (a few times at most: the device is not trusted to settle).
+ * The device's 64-bit counters (LO at reg, HI at reg + 4) are not latched:
+ * read HI, LO, HI and retry while HI moved (a few times at most: the device
+ * is not trusted to settle).
  */
-static inline u64 ofnic_rd_stat(struct ofnic_priv *priv, unsigned int i)
+static inline u64 ofnic_rd64(struct ofnic_priv *priv, u32 reg)
 {
 	u32 hi, lo, tries = 3;
 
-	hi = ofnic_rd(priv, OFNIC_REG_STAT(i) + 4);
+	hi = ofnic_rd(priv, reg + 4);
 	do {
 		u32 hi2;
 
-		lo = ofnic_rd(priv, OFNIC_REG_STAT(i));
-		hi2 = ofnic_rd(priv, OFNIC_REG_STAT(i) + 4);
+		lo = ofnic_rd(priv, reg);
+		hi2 = ofnic_rd(priv, reg + 4);
 		if (hi2 == hi)
 			break;
 		hi = hi2;
 	} while (--tries);
 	return lo | (u64)hi << 32;
+}
+
+static inline u64 ofnic_rd_stat(struct ofnic_priv *priv, unsigned int i)
+{
+	return ofnic_rd64(priv, OFNIC_REG_STAT(i));
 }
 
 static inline u32 ofnic_ring_unused(const struct ofnic_ring *ring)
@@ -336,6 +383,51 @@ void ofnic_xsk_xmit(struct ofnic_qp *qp, int budget);
 
 /* ofnic_ethtool.c */
 void ofnic_set_ethtool_ops(struct net_device *netdev);
+
+/* ofnic_flow.c: the flow table (ntuple, aRFS) and RSS contexts */
+int ofnic_flow_init(struct ofnic_priv *priv);
+int ofnic_flow_rules_fit(struct ofnic_priv *priv, u32 ctx_id, const u32 *indir,
+			 u32 num_qp, struct netlink_ext_ack *extack);
+int ofnic_flow_channels_fit(struct ofnic_priv *priv, u32 num_qp);
+void ofnic_flow_free(struct ofnic_priv *priv);
+void ofnic_flow_restore(struct ofnic_priv *priv);
+u64 ofnic_flow_hits(struct ofnic_priv *priv, unsigned int i);
+int ofnic_flow_get_rxnfc(struct ofnic_priv *priv, struct ethtool_rxnfc *nfc,
+			 u32 *rule_locs);
+int ofnic_flow_set_rxnfc(struct ofnic_priv *priv, struct ethtool_rxnfc *nfc);
+int ofnic_create_rxfh_context(struct net_device *netdev,
+			      struct ethtool_rxfh_context *ctx,
+			      const struct ethtool_rxfh_param *rxfh,
+			      struct netlink_ext_ack *extack);
+int ofnic_modify_rxfh_context(struct net_device *netdev,
+			      struct ethtool_rxfh_context *ctx,
+			      const struct ethtool_rxfh_param *rxfh,
+			      struct netlink_ext_ack *extack);
+int ofnic_remove_rxfh_context(struct net_device *netdev,
+			      struct ethtool_rxfh_context *ctx, u32 id,
+			      struct netlink_ext_ack *extack);
+int ofnic_get_rxfh_fields(struct net_device *netdev,
+			  struct ethtool_rxfh_fields *fields);
+int ofnic_set_rxfh_fields(struct net_device *netdev,
+			  const struct ethtool_rxfh_fields *fields,
+			  struct netlink_ext_ack *extack);
+#ifdef CONFIG_RFS_ACCEL
+int ofnic_rx_flow_steer(struct net_device *netdev, const struct sk_buff *skb,
+			u16 rxq, u32 flow_id);
+int ofnic_arfs_open(struct ofnic_priv *priv);
+int ofnic_arfs_add_irq(struct ofnic_priv *priv, int irq);
+void ofnic_arfs_close(struct ofnic_priv *priv);
+void ofnic_arfs_set(struct ofnic_priv *priv, bool on);
+#else
+static inline int ofnic_arfs_open(struct ofnic_priv *priv) { return 0; }
+static inline int ofnic_arfs_add_irq(struct ofnic_priv *priv, int irq)
+{
+	return 0;
+}
+
+static inline void ofnic_arfs_close(struct ofnic_priv *priv) { }
+static inline void ofnic_arfs_set(struct ofnic_priv *priv, bool on) { }
+#endif
 
 /* ofnic_debugfs.c */
 void ofnic_debugfs_init(void);

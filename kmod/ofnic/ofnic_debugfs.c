@@ -2,6 +2,9 @@
 /*
  * ofnic debugfs: /sys/kernel/debug/ofnic/<pci>/
  *   rings   the device's view of every ring in use (head, tail, status)
+ *   flow_table  the valid flow table entries: ntuple rules (rule N, at their
+ *           ethtool location) and aRFS entries, each with its action and
+ *           the frames it decided (hits)
  *   inject  write a fault name to hand the device garbage on queue pair 0:
  *     tx-bad-addr         a TX descriptor whose buffer is outside guest memory
  *     tx-zero-len         a TX descriptor of length 0
@@ -12,6 +15,7 @@
  * The device must halt the ring, count and report the error; the driver then
  * resets the queue pair. This is how the selftests prove both sides cope.
  */
+#include <linux/bitfield.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/rtnetlink.h>
@@ -158,6 +162,45 @@ static int ofnic_rings_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(ofnic_rings);
 
+/*
+ * The device's flow table as it stands: a line per valid entry, its action
+ * and the frames it decided (HITS, counted since the entry was written).
+ * The first priv->flow_user entries are ntuple rules at their ethtool
+ * location, the rest aRFS entries.
+ */
+static int ofnic_flow_table_show(struct seq_file *m, void *v)
+{
+	static const char * const act[] = { "queue", "context", "drop", "drop" };
+	struct ofnic_priv *priv = m->private;
+	u64 steered, expired;
+	unsigned int i;
+
+	if (!(priv->features & OFNIC_F_FLOW))
+		return 0;
+	spin_lock_bh(&priv->arfs_lock);
+	steered = priv->arfs_steered;
+	expired = priv->arfs_expired;
+	spin_unlock_bh(&priv->arfs_lock);
+	seq_printf(m, "arfs steered %llu expired %llu\n", steered, expired);
+	for (i = 0; i < priv->flow_user + priv->flow_arfs; i++) {
+		u32 ctrl = ofnic_rd(priv, OFNIC_REG_FLOW(i) + OFNIC_FLOW_CTRL);
+		u32 arg = ofnic_rd(priv, OFNIC_REG_FLOW(i) + OFNIC_FLOW_ARG);
+
+		if (!(ctrl & OFNIC_FLC_VALID))
+			continue;
+		seq_printf(m, "%s %u type %u %s %u context %u hits %llu\n",
+			   i < priv->flow_user ? "rule" : "arfs",
+			   i < priv->flow_user ? i : i - priv->flow_user,
+			   FIELD_GET(OFNIC_FLC_TYPE_MASK, ctrl),
+			   act[FIELD_GET(OFNIC_FLC_ACTION_MASK, ctrl)],
+			   FIELD_GET(OFNIC_FLOW_ARG_QUEUE_MASK, arg),
+			   FIELD_GET(OFNIC_FLOW_ARG_CTX_MASK, arg),
+			   ofnic_flow_hits(priv, i));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ofnic_flow_table);
+
 void ofnic_debugfs_add(struct ofnic_priv *priv)
 {
 	struct device *dev = &priv->pdev->dev;
@@ -168,6 +211,8 @@ void ofnic_debugfs_add(struct ofnic_priv *priv)
 					   ofnic_dbg_root);
 	debugfs_create_file("rings", 0400, priv->dbg_dir, priv,
 			    &ofnic_rings_fops);
+	debugfs_create_file("flow_table", 0400, priv->dbg_dir, priv,
+			    &ofnic_flow_table_fops);
 	if (priv->inject_buf)
 		debugfs_create_file("inject", 0200, priv->dbg_dir, priv,
 				    &ofnic_inject_fops);

@@ -128,12 +128,15 @@ static int ofnic_set_channels(struct net_device *netdev,
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
 
-	/* The core checked the maxima and the user's indirection table. */
+	/* The core checked the maxima, the tables and the queue rules. */
 	if (!ch->combined_count || ch->rx_count || ch->tx_count ||
 	    ch->other_count != 1)
 		return -EINVAL;
 	if (ch->combined_count == priv->num_qp)
 		return 0;
+	/* a rule's offset over its context's queues is ours to check */
+	if (ofnic_flow_channels_fit(priv, ch->combined_count))
+		return -EINVAL;
 	return ofnic_reconfigure(netdev, ch->combined_count,
 				 priv->tx_ring_size, priv->rx_ring_size,
 				 priv->hds);
@@ -189,6 +192,9 @@ static int ofnic_set_rxfh(struct net_device *netdev,
 				return -EINVAL;
 			}
 		}
+		if (ofnic_flow_rules_fit(priv, 0, rxfh->indir, priv->num_qp,
+					 extack))
+			return -EINVAL;
 		memcpy(priv->rss_indir, rxfh->indir, sizeof(priv->rss_indir));
 	}
 	if (rxfh->key)
@@ -198,96 +204,22 @@ static int ofnic_set_rxfh(struct net_device *netdev,
 	return 0;
 }
 
-/* rx-flow-hash: which header fields feed the hash, per flow type. */
-static u32 ofnic_flow_ht(u32 flow_type, bool *l4)
-{
-	*l4 = true;
-	switch (flow_type) {
-	case TCP_V4_FLOW:
-		return OFNIC_RSS_HT_IPV4_TCP;
-	case UDP_V4_FLOW:
-		return OFNIC_RSS_HT_IPV4_UDP;
-	case TCP_V6_FLOW:
-		return OFNIC_RSS_HT_IPV6_TCP;
-	case UDP_V6_FLOW:
-		return OFNIC_RSS_HT_IPV6_UDP;
-	}
-	*l4 = false;
-	switch (flow_type) {
-	case IPV4_FLOW:
-		return OFNIC_RSS_HT_IPV4;
-	case IPV6_FLOW:
-		return OFNIC_RSS_HT_IPV6;
-	}
-	return 0;
-}
-
-static u32 ofnic_flow_ip_ht(u32 flow_type)
-{
-	if (flow_type == TCP_V4_FLOW || flow_type == UDP_V4_FLOW ||
-	    flow_type == IPV4_FLOW)
-		return OFNIC_RSS_HT_IPV4;
-	return OFNIC_RSS_HT_IPV6;
-}
-
+/* ntuple rules: ofnic_flow.c; rx-flow-hash: get/set_rxfh_fields */
 static int ofnic_get_rxnfc(struct net_device *netdev,
 			   struct ethtool_rxnfc *nfc, u32 *rule_locs)
 {
 	struct ofnic_priv *priv = netdev_priv(netdev);
-	u32 ht, ip = 0;
-	bool l4;
 
-	switch (nfc->cmd) {
-	case ETHTOOL_GRXRINGS:
+	if (nfc->cmd == ETHTOOL_GRXRINGS) {
 		nfc->data = priv->num_qp;
 		return 0;
-	case ETHTOOL_GRXFH:
-		ht = ofnic_flow_ht(nfc->flow_type, &l4);
-		if (!ht)
-			return -EINVAL;
-		nfc->data = 0;
-		/* L4 types fall back to the 2-tuple when their 4-tuple is off. */
-		ip = ofnic_flow_ip_ht(nfc->flow_type);
-		if (priv->rss_hash_types & (ht | ip))
-			nfc->data = RXH_IP_SRC | RXH_IP_DST;
-		if (l4 && (priv->rss_hash_types & ht))
-			nfc->data |= RXH_L4_B_0_1 | RXH_L4_B_2_3;
-		return 0;
 	}
-	return -EOPNOTSUPP;
+	return ofnic_flow_get_rxnfc(priv, nfc, rule_locs);
 }
 
 static int ofnic_set_rxnfc(struct net_device *netdev, struct ethtool_rxnfc *nfc)
 {
-	struct ofnic_priv *priv = netdev_priv(netdev);
-	const u64 l3 = RXH_IP_SRC | RXH_IP_DST;
-	const u64 l4 = RXH_L4_B_0_1 | RXH_L4_B_2_3;
-	u32 ht;
-	bool is_l4;
-
-	if (nfc->cmd != ETHTOOL_SRXFH)
-		return -EOPNOTSUPP;
-	if (!(priv->features & OFNIC_F_RSS))
-		return -EOPNOTSUPP;
-	ht = ofnic_flow_ht(nfc->flow_type, &is_l4);
-	if (!ht)
-		return -EINVAL;
-	/* The device hashes whole 2- or 4-tuples. */
-	if (is_l4 && nfc->data == (l3 | l4)) {
-		priv->rss_hash_types |= ht;
-	} else if (is_l4 && nfc->data == l3) {
-		/* the frames fall back to their IP 2-tuple */
-		priv->rss_hash_types &= ~ht;
-		priv->rss_hash_types |= ofnic_flow_ip_ht(nfc->flow_type);
-	} else if (!is_l4 && nfc->data == l3) {
-		priv->rss_hash_types |= ht;
-	} else if (!is_l4 && !nfc->data) {
-		priv->rss_hash_types &= ~ht;
-	} else {
-		return -EINVAL;
-	}
-	ofnic_wr(priv, OFNIC_REG_RSS_HASH_TYPES, priv->rss_hash_types);
-	return 0;
+	return ofnic_flow_set_rxnfc(netdev_priv(netdev), nfc);
 }
 
 /* ---- interrupt moderation ---------------------------------------------------- */
@@ -376,6 +308,7 @@ static const struct ofnic_hw_stat_desc ofnic_hw_stats[] = {
 	{ "hw_rx_gso",		OFNIC_STAT_RX_GSO },
 	{ "hw_rx_gso_split",	OFNIC_STAT_RX_GSO_SPLIT },
 	{ "hw_vnet_hdr_errors",	OFNIC_STAT_VNET_HDR_ERRORS },
+	{ "hw_rx_flow_drops",	OFNIC_STAT_RX_FLOW_DROPS },
 };
 
 static const char * const ofnic_drv_stats[] = {
@@ -495,6 +428,13 @@ static void ofnic_get_ethtool_stats(struct net_device *netdev,
 }
 
 static const struct ethtool_ops ofnic_ethtool_ops = {
+	/* every RSS context has its own key, table and hash fields */
+	.rxfh_per_ctx_key	= 1,
+	.rxfh_per_ctx_fields	= 1,
+	/* a rule's queue is added to its context's table entry */
+	.cap_rss_rxnfc_adds	= 1,
+	.rxfh_priv_size		= sizeof(struct ofnic_rss_ctx),
+	.rxfh_max_num_contexts	= OFNIC_RSS_CTX_MAX,
 	.supported_ring_params	= ETHTOOL_RING_USE_TCP_DATA_SPLIT,
 	.supported_coalesce_params = ETHTOOL_COALESCE_USECS |
 				     ETHTOOL_COALESCE_MAX_FRAMES |
@@ -511,6 +451,11 @@ static const struct ethtool_ops ofnic_ethtool_ops = {
 	.set_rxfh		= ofnic_set_rxfh,
 	.get_rxnfc		= ofnic_get_rxnfc,
 	.set_rxnfc		= ofnic_set_rxnfc,
+	.get_rxfh_fields	= ofnic_get_rxfh_fields,
+	.set_rxfh_fields	= ofnic_set_rxfh_fields,
+	.create_rxfh_context	= ofnic_create_rxfh_context,
+	.modify_rxfh_context	= ofnic_modify_rxfh_context,
+	.remove_rxfh_context	= ofnic_remove_rxfh_context,
 	.get_coalesce		= ofnic_get_coalesce,
 	.set_coalesce		= ofnic_set_coalesce,
 	.get_sset_count		= ofnic_get_sset_count,

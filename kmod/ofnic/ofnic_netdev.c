@@ -36,19 +36,26 @@ static u32 ofnic_max_frame(unsigned int mtu)
 
 static void ofnic_free_qp_irqs(struct ofnic_priv *priv, unsigned int n)
 {
+	/* its IRQ affinity notifiers go before the IRQs */
+	ofnic_arfs_close(priv);
 	while (n--) {
 		struct ofnic_qp *qp = &priv->qp[n];
 
 		netif_napi_set_irq(&qp->napi, -1);
+		irq_update_affinity_hint(qp->irq, NULL);
 		free_irq(qp->irq, qp);
 	}
 }
 
 static int ofnic_request_qp_irqs(struct ofnic_priv *priv)
 {
-	unsigned int i;
+	unsigned int i, cpu;
 	int err;
 
+	/* aRFS's CPU -> queue map follows the vectors' affinity from here */
+	err = ofnic_arfs_open(priv);
+	if (err)
+		return err;
 	for (i = 0; i < priv->num_qp; i++) {
 		struct ofnic_qp *qp = &priv->qp[i];
 
@@ -56,11 +63,19 @@ static int ofnic_request_qp_irqs(struct ofnic_priv *priv)
 		snprintf(qp->irq_name, sizeof(qp->irq_name), "%s-qp%u",
 			 priv->netdev->name, i);
 		err = request_irq(qp->irq, ofnic_qp_irq, 0, qp->irq_name, qp);
+		if (!err) {
+			err = ofnic_arfs_add_irq(priv, qp->irq);
+			if (err)
+				free_irq(qp->irq, qp);
+		}
 		if (err) {
 			ofnic_free_qp_irqs(priv, i);
 			return err;
 		}
 		netif_napi_set_irq(&qp->napi, qp->irq);
+		/* a queue's vector on a CPU of its own, spread near the device */
+		cpu = cpumask_local_spread(i, dev_to_node(&priv->pdev->dev));
+		irq_set_affinity_and_hint(qp->irq, cpumask_of(cpu));
 	}
 	return 0;
 }
@@ -98,6 +113,7 @@ int ofnic_open(struct net_device *netdev)
 		 min_t(u32, OFNIC_TX_MAX_PKT,
 		       (MAX_SKB_FRAGS + !priv->hds) * OFNIC_RX_BUF_LEN));
 	ofnic_write_rss(priv);
+	ofnic_flow_restore(priv);
 	ofnic_write_rx_ctrl(priv);
 	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_ENABLE);
 	/* XDP TX rings first: the owners' NAPI may use them at once. */
@@ -112,6 +128,7 @@ int ofnic_open(struct net_device *netdev)
 			goto err_stop;
 	}
 	priv->up = true;
+	ofnic_arfs_set(priv, netdev->features & NETIF_F_NTUPLE);
 	netif_tx_start_all_queues(netdev);
 	ofnic_update_link(priv);
 	return 0;
@@ -179,6 +196,8 @@ static u32 ofnic_rx_ctrl(struct ofnic_priv *priv, netdev_features_t features)
 		rxc &= ~OFNIC_RXC_LRO;
 	if (priv->features & OFNIC_F_RSS)
 		rxc |= OFNIC_RXC_RSS;
+	if ((priv->features & OFNIC_F_FLOW) && (features & NETIF_F_NTUPLE))
+		rxc |= OFNIC_RXC_FLOW;
 	return rxc;
 }
 
@@ -220,7 +239,12 @@ static netdev_features_t ofnic_fix_features(struct net_device *netdev,
 static int ofnic_set_features(struct net_device *netdev,
 			      netdev_features_t features)
 {
-	ofnic_update_rx_ctrl(netdev_priv(netdev), &features);
+	struct ofnic_priv *priv = netdev_priv(netdev);
+
+	ofnic_update_rx_ctrl(priv, &features);
+	/* ntuple off: the stack steers no more flows, the entries go */
+	if (priv->up)
+		ofnic_arfs_set(priv, features & NETIF_F_NTUPLE);
 	return 0;
 }
 
@@ -528,6 +552,9 @@ static const struct net_device_ops ofnic_netdev_ops = {
 	.ndo_bpf		= ofnic_bpf,
 	.ndo_xdp_xmit		= ofnic_xdp_xmit,
 	.ndo_xsk_wakeup		= ofnic_xsk_wakeup,
+#ifdef CONFIG_RFS_ACCEL
+	.ndo_rx_flow_steer	= ofnic_rx_flow_steer,
+#endif
 };
 
 /* The offloads the device implements become netdev features. */
@@ -545,9 +572,11 @@ static void ofnic_set_offload_features(struct net_device *netdev, u32 hwf)
 		f |= NETIF_F_GRO_HW;
 	if (hwf & OFNIC_F_RSS)
 		f |= NETIF_F_RXHASH;
+	if (hwf & OFNIC_F_FLOW)
+		f |= NETIF_F_NTUPLE;
 	netdev->hw_features = f;
 	netdev->features = f | NETIF_F_HIGHDMA;
-	netdev->vlan_features = f & ~NETIF_F_GRO_HW;
+	netdev->vlan_features = f & ~(NETIF_F_GRO_HW | NETIF_F_NTUPLE);
 	netif_set_tso_max_size(netdev, OFNIC_TX_MAX_PKT);
 	netif_set_tso_max_segs(netdev, OFNIC_TSO_MAX_SEGS);
 }
@@ -587,6 +616,11 @@ struct net_device *ofnic_netdev_alloc(struct pci_dev *pdev, void __iomem *hw,
 	spin_lock_init(&priv->rx_ctrl_lock);
 	priv->qp = kcalloc(max_qp, sizeof(*priv->qp), GFP_KERNEL);
 	if (!priv->qp) {
+		free_netdev(netdev);
+		return NULL;
+	}
+	if (ofnic_flow_init(priv)) {
+		kfree(priv->qp);
 		free_netdev(netdev);
 		return NULL;
 	}

@@ -108,6 +108,7 @@ err_free_irq:
 err_free_vectors:
 	pci_free_irq_vectors(pdev);
 err_free_netdev:
+	ofnic_flow_free(priv);
 	kfree(priv->qp);
 	free_netdev(netdev);
 	return err;
@@ -127,6 +128,7 @@ static void ofnic_remove(struct pci_dev *pdev)
 	ofnic_wr(priv, OFNIC_REG_CTRL, OFNIC_CTRL_RESET);
 	pci_free_irq_vectors(pdev);
 	pci_clear_master(pdev);
+	ofnic_flow_free(priv);
 	kfree(priv->qp);
 	free_netdev(netdev);
 }

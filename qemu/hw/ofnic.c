@@ -235,13 +235,13 @@ static void ofnic_reset_state(OfnicState *s)
     s->admin_armed = true;
     s->err_count = 0;
     s->err_last = 0;
-    s->rss_hash_types = 0;
     s->lro_max_len = OFNIC_LRO_MAX_LEN_DEF;
     s->lro_max_segs = OFNIC_LRO_MAX_SEGS_DEF;
     s->lro_timeout = OFNIC_LRO_TIMEOUT_DEF;
     memcpy(s->mac, s->conf.macaddr.a, ETH_ALEN);
-    memset(s->rss_key, 0, sizeof(s->rss_key));
-    memset(s->rss_reta, 0, sizeof(s->rss_reta));
+    memset(s->rss, 0, sizeof(s->rss));
+    memset(s->flow, 0, sizeof(s->flow));
+    s->flow_end = 0;
     memset(s->stats, 0, sizeof(s->stats));
     for (i = 0; i < OFNIC_MAX_QP; i++) {
         OfnicQP *qp = &s->qp[i];
@@ -330,7 +330,7 @@ static uint32_t ofnic_status(OfnicState *s)
 static uint32_t ofnic_features(void)
 {
     return OFNIC_F_TX_CSUM | OFNIC_F_RX_CSUM | OFNIC_F_TSO | OFNIC_F_LRO |
-           OFNIC_F_HDS | OFNIC_F_RSS | OFNIC_F_ITR;
+           OFNIC_F_HDS | OFNIC_F_RSS | OFNIC_F_ITR | OFNIC_F_FLOW;
 }
 
 static uint64_t ofnic_ring_read(OfnicRing *r, hwaddr off)
@@ -379,6 +379,105 @@ static uint64_t ofnic_qp_read(OfnicQP *qp, hwaddr off)
     return 0;
 }
 
+/* ---- RSS contexts and the flow table (hw-spec §RSS contexts, §flow table) */
+
+static uint64_t ofnic_rss_read(OfnicRss *c, hwaddr off)
+{
+    if (off < OFNIC_RSSC_KEY + OFNIC_RSS_KEY_LEN) {
+        return c->key[off / 4];
+    }
+    if (off == OFNIC_RSSC_HASH_TYPES) {
+        return c->hash_types;
+    }
+    if (off >= OFNIC_RSSC_RETA && off < OFNIC_RSSC_RETA + OFNIC_RSS_RETA_SIZE) {
+        return c->reta[(off - OFNIC_RSSC_RETA) / 4];
+    }
+    return 0;
+}
+
+static bool ofnic_rss_write(OfnicRss *c, hwaddr off, uint32_t val)
+{
+    if (off < OFNIC_RSSC_KEY + OFNIC_RSS_KEY_LEN) {
+        c->key[off / 4] = val;
+    } else if (off == OFNIC_RSSC_HASH_TYPES) {
+        c->hash_types = val;
+    } else if (off >= OFNIC_RSSC_RETA &&
+               off < OFNIC_RSSC_RETA + OFNIC_RSS_RETA_SIZE) {
+        c->reta[(off - OFNIC_RSSC_RETA) / 4] = val;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* The word of entry f at off, or NULL (HITS and holes are not words). */
+static uint32_t *ofnic_flow_word(OfnicFlow *f, hwaddr off)
+{
+    if (off >= OFNIC_FLOW_SRC && off < OFNIC_FLOW_SRC + 16) {
+        return &f->src[(off - OFNIC_FLOW_SRC) / 4];
+    }
+    if (off >= OFNIC_FLOW_SRC_MASK && off < OFNIC_FLOW_SRC_MASK + 16) {
+        return &f->src_mask[(off - OFNIC_FLOW_SRC_MASK) / 4];
+    }
+    if (off >= OFNIC_FLOW_DST && off < OFNIC_FLOW_DST + 16) {
+        return &f->dst[(off - OFNIC_FLOW_DST) / 4];
+    }
+    if (off >= OFNIC_FLOW_DST_MASK && off < OFNIC_FLOW_DST_MASK + 16) {
+        return &f->dst_mask[(off - OFNIC_FLOW_DST_MASK) / 4];
+    }
+    switch (off) {
+    case OFNIC_FLOW_CTRL:
+        return &f->ctrl;
+    case OFNIC_FLOW_ARG:
+        return &f->arg;
+    case OFNIC_FLOW_PORTS:
+        return &f->ports;
+    case OFNIC_FLOW_PORT_MASK:
+        return &f->port_mask;
+    }
+    return NULL;
+}
+
+static uint64_t ofnic_flow_read(OfnicFlow *f, hwaddr off)
+{
+    uint32_t *w = ofnic_flow_word(f, off);
+
+    if (w) {
+        return *w;
+    }
+    if (off == OFNIC_FLOW_HITS_LO) {
+        return (uint32_t)f->hits;
+    }
+    if (off == OFNIC_FLOW_HITS_HI) {
+        return f->hits >> 32;
+    }
+    return 0;
+}
+
+static bool ofnic_flow_write(OfnicState *s, unsigned int i, hwaddr off,
+                             uint32_t val)
+{
+    OfnicFlow *f = &s->flow[i];
+    uint32_t *w = ofnic_flow_word(f, off);
+
+    if (!w) {
+        return false;
+    }
+    *w = val;
+    if (off == OFNIC_FLOW_CTRL) {
+        f->hits = 0;
+        if (val & OFNIC_FLC_VALID) {
+            s->flow_end = MAX(s->flow_end, i + 1);
+        } else {
+            while (s->flow_end &&
+                   !(s->flow[s->flow_end - 1].ctrl & OFNIC_FLC_VALID)) {
+                s->flow_end--;
+            }
+        }
+    }
+    return true;
+}
+
 static uint64_t ofnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     OfnicState *s = opaque;
@@ -395,11 +494,23 @@ static uint64_t ofnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
     }
     if (addr >= OFNIC_REG_RSS_KEY &&
         addr < OFNIC_REG_RSS_KEY + OFNIC_RSS_KEY_LEN) {
-        return s->rss_key[(addr - OFNIC_REG_RSS_KEY) / 4];
+        return ofnic_rss_read(&s->rss[0], OFNIC_RSSC_KEY +
+                              addr - OFNIC_REG_RSS_KEY);
     }
     if (addr >= OFNIC_REG_RSS_RETA &&
         addr < OFNIC_REG_RSS_RETA + OFNIC_RSS_RETA_SIZE) {
-        return s->rss_reta[(addr - OFNIC_REG_RSS_RETA) / 4];
+        return ofnic_rss_read(&s->rss[0], OFNIC_RSSC_RETA +
+                              addr - OFNIC_REG_RSS_RETA);
+    }
+    if (addr >= OFNIC_REG_RSS_CTX(0) &&
+        addr < OFNIC_REG_RSS_CTX(OFNIC_RSS_CTX_MAX)) {
+        return ofnic_rss_read(&s->rss[(addr - OFNIC_REG_RSS_CTX(0)) / 0x200],
+                              (addr - OFNIC_REG_RSS_CTX(0)) % 0x200);
+    }
+    if (addr >= OFNIC_REG_FLOW(0) &&
+        addr < OFNIC_REG_FLOW(OFNIC_FLOW_ENTRIES)) {
+        return ofnic_flow_read(&s->flow[(addr - OFNIC_REG_FLOW(0)) / 0x80],
+                               (addr - OFNIC_REG_FLOW(0)) % 0x80);
     }
 
     switch (addr) {
@@ -432,7 +543,11 @@ static uint64_t ofnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case OFNIC_REG_ERR_LAST:
         return s->err_last;
     case OFNIC_REG_RSS_HASH_TYPES:
-        return s->rss_hash_types;
+        return s->rss[0].hash_types;
+    case OFNIC_REG_FLOW_ENTRIES:
+        return OFNIC_FLOW_ENTRIES;
+    case OFNIC_REG_RSS_CONTEXTS:
+        return OFNIC_RSS_CTX_MAX;
     case OFNIC_REG_LRO_MAX_LEN:
         return s->lro_max_len;
     case OFNIC_REG_LRO_MAX_SEGS:
@@ -587,12 +702,30 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     }
     if (addr >= OFNIC_REG_RSS_KEY &&
         addr < OFNIC_REG_RSS_KEY + OFNIC_RSS_KEY_LEN) {
-        s->rss_key[(addr - OFNIC_REG_RSS_KEY) / 4] = val;
+        ofnic_rss_write(&s->rss[0], OFNIC_RSSC_KEY + addr - OFNIC_REG_RSS_KEY,
+                        val);
         return;
     }
     if (addr >= OFNIC_REG_RSS_RETA &&
         addr < OFNIC_REG_RSS_RETA + OFNIC_RSS_RETA_SIZE) {
-        s->rss_reta[(addr - OFNIC_REG_RSS_RETA) / 4] = val;
+        ofnic_rss_write(&s->rss[0],
+                        OFNIC_RSSC_RETA + addr - OFNIC_REG_RSS_RETA, val);
+        return;
+    }
+    if (addr >= OFNIC_REG_RSS_CTX(0) &&
+        addr < OFNIC_REG_RSS_CTX(OFNIC_RSS_CTX_MAX)) {
+        if (!ofnic_rss_write(&s->rss[(addr - OFNIC_REG_RSS_CTX(0)) / 0x200],
+                             (addr - OFNIC_REG_RSS_CTX(0)) % 0x200, val)) {
+            goto unknown;
+        }
+        return;
+    }
+    if (addr >= OFNIC_REG_FLOW(0) &&
+        addr < OFNIC_REG_FLOW(OFNIC_FLOW_ENTRIES)) {
+        if (!ofnic_flow_write(s, (addr - OFNIC_REG_FLOW(0)) / 0x80,
+                              (addr - OFNIC_REG_FLOW(0)) % 0x80, val)) {
+            goto unknown;
+        }
         return;
     }
 
@@ -623,7 +756,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     case OFNIC_REG_RX_CTRL:
         val &= OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO |
-               OFNIC_RXC_HDS | OFNIC_RXC_RSS;
+               OFNIC_RXC_HDS | OFNIC_RXC_RSS | OFNIC_RXC_FLOW;
         if (val != s->rx_ctrl) {
             /* Coalesced frames are written under the settings they met. */
             for (i = 0; i < s->num_qp; i++) {
@@ -647,7 +780,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         }
         return;
     case OFNIC_REG_RSS_HASH_TYPES:
-        s->rss_hash_types = val;
+        s->rss[0].hash_types = val;
         return;
     case OFNIC_REG_LRO_MAX_LEN:
         s->lro_max_len = MIN(MAX(val, OFNIC_LRO_MAX_LEN_MIN),
@@ -662,6 +795,7 @@ static void ofnic_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                              OFNIC_LRO_TIMEOUT_MAX);
         return;
     }
+unknown:
     qemu_log_mask(LOG_GUEST_ERROR, "ofnic: write to read-only or unknown "
                   "register 0x%" HWADDR_PRIx "\n", addr);
 }

@@ -96,6 +96,23 @@ typedef struct OfnicLro {
     QEMUTimer *timer;
 } OfnicLro;
 
+/* One RSS context: context 0 spreads by default, the others for flow entries. */
+typedef struct OfnicRss {
+    uint32_t key[OFNIC_RSS_KEY_LEN / 4];
+    uint32_t hash_types;
+    uint32_t reta[OFNIC_RSS_RETA_SIZE / 4];
+} OfnicRss;
+
+/* One flow table entry, its registers as written (hw-spec, flow table). */
+typedef struct OfnicFlow {
+    uint32_t ctrl;
+    uint32_t arg;
+    uint32_t src[4], src_mask[4];
+    uint32_t dst[4], dst_mask[4];
+    uint32_t ports, port_mask;
+    uint64_t hits;
+} OfnicFlow;
+
 typedef struct OfnicQP {
     OfnicState *s;
     unsigned int idx;
@@ -145,13 +162,14 @@ struct OfnicState {
     bool link_down;         /* link state last reported (INT_LINK) */
     uint32_t err_count;
     uint32_t err_last;
-    uint32_t rss_hash_types;
     uint32_t lro_max_len;
     uint32_t lro_max_segs;
     uint32_t lro_timeout;
     uint8_t mac[ETH_ALEN];
-    uint32_t rss_key[OFNIC_RSS_KEY_LEN / 4];
-    uint32_t rss_reta[OFNIC_RSS_RETA_SIZE / 4];
+    OfnicRss rss[OFNIC_RSS_CTX_MAX];
+    OfnicFlow flow[OFNIC_FLOW_ENTRIES];
+    /* entries below this index may be valid: the lookup stops there */
+    uint32_t flow_end;
     uint64_t stats[OFNIC_NUM_STATS];
 
     OfnicQP qp[OFNIC_MAX_QP];

@@ -35,6 +35,7 @@ typedef struct OfnicRxInfo {
     bool l3_ok, l4_ok;      /* checksums verified good (LRO needs them) */
     uint32_t l3off, l4off, l5off;
     uint32_t l3end;         /* end of the IP datagram (padding follows) */
+    int flow;               /* flow table entry that decided, or -1 */
     OfnicRxMeta meta;
 } OfnicRxInfo;
 
@@ -58,13 +59,17 @@ static bool ofnic_rx_accept(OfnicState *s, const uint8_t *dst)
 
 /* ---- parsing, hash, checksums ---------------------------------------- */
 
-static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi)
+/* The frame's hash under RSS context c (none if c hashes no such frame). */
+static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi, const OfnicRss *c)
 {
-    uint32_t ht = s->rss_hash_types;
+    uint32_t ht = c->hash_types;
     NetRxPktRssType nt;
     uint8_t type, key[OFNIC_RSS_KEY_LEN];
     unsigned int i;
 
+    pi->meta.status &= ~OFNIC_RXS_RSS;
+    pi->meta.rss_hash = 0;
+    pi->meta.rss_type = OFNIC_RSS_TYPE_NONE;
     if (pi->ip4) {
         if (pi->tcp && (ht & OFNIC_RSS_HT_IPV4_TCP)) {
             nt = NetPktRssIpV4Tcp;
@@ -95,7 +100,7 @@ static void ofnic_rx_rss(OfnicState *s, OfnicRxInfo *pi)
         return;
     }
     for (i = 0; i < OFNIC_RSS_KEY_LEN; i++) {
-        key[i] = s->rss_key[i / 4] >> (8 * (i % 4));
+        key[i] = c->key[i / 4] >> (8 * (i % 4));
     }
     pi->meta.rss_hash = net_rx_pkt_calc_rss_hash(s->rx_pkt, nt, key);
     pi->meta.rss_type = type;
@@ -180,6 +185,7 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
     struct in6_address final;
 
     memset(pi, 0, sizeof(*pi));
+    pi->flow = -1;
     net_rx_pkt_attach_data(pkt, f, len, false);
     net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &l4proto);
     tcp = l4proto == ETH_L4_HDR_PROTO_TCP;
@@ -249,7 +255,7 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
         pi->meta.split_len = pi->l5off;
     }
 
-    ofnic_rx_rss(s, pi);
+    ofnic_rx_rss(s, pi, &s->rss[0]);
 
     if (!(s->rx_ctrl & (OFNIC_RXC_CSUM | OFNIC_RXC_LRO))) {
         return;
@@ -281,16 +287,150 @@ static void ofnic_rx_parse(OfnicState *s, uint8_t *f, uint32_t len,
     }
 }
 
-static unsigned int ofnic_rx_select_queue(OfnicState *s, const OfnicRxInfo *pi)
-{
-    uint32_t i, q;
+/* ---- flow table and queue selection ------------------------------------ */
 
-    if (!(s->rx_ctrl & OFNIC_RXC_RSS) || !(pi->meta.status & OFNIC_RXS_RSS)) {
-        return 0;
+static uint32_t ofnic_reta_entry(const OfnicRss *c, uint32_t hash)
+{
+    uint32_t i = hash & (OFNIC_RSS_RETA_SIZE - 1);
+
+    return (c->reta[i / 4] >> (8 * (i % 4))) & 0xff;
+}
+
+/* (a & m) == (e & m) over n address words; a: the frame's bytes */
+static bool ofnic_flow_addr_match(const uint8_t *a, const uint32_t *e,
+                                  const uint32_t *m, unsigned int n)
+{
+    unsigned int i;
+
+    for (i = 0; i < n; i++) {
+        if ((ldl_le_p(a + 4 * i) ^ e[i]) & m[i]) {
+            return false;
+        }
     }
-    i = pi->meta.rss_hash & (OFNIC_RSS_RETA_SIZE - 1);
-    q = (s->rss_reta[i / 4] >> (8 * (i % 4))) & 0xff;
+    return true;
+}
+
+static bool ofnic_flow_match(OfnicState *s, const OfnicFlow *e,
+                             const uint8_t *f, const OfnicRxInfo *pi)
+{
+    uint32_t type = (e->ctrl & OFNIC_FLC_TYPE_MASK) >> OFNIC_FLC_TYPE_SHIFT;
+    const uint8_t *l3 = f + pi->l3off;
+    uint32_t proto, pmask;
+    bool ports = false;
+
+    switch (type) {
+    case OFNIC_FLT_TCP4:
+        ports = true;
+        if (!pi->ip4 || !pi->tcp) {
+            return false;
+        }
+        break;
+    case OFNIC_FLT_UDP4:
+        ports = true;
+        if (!pi->ip4 || !pi->udp) {
+            return false;
+        }
+        break;
+    case OFNIC_FLT_IP4:
+        if (!pi->ip4) {
+            return false;
+        }
+        break;
+    case OFNIC_FLT_TCP6:
+        ports = true;
+        if (!pi->ip6 || !pi->tcp) {
+            return false;
+        }
+        break;
+    case OFNIC_FLT_UDP6:
+        ports = true;
+        if (!pi->ip6 || !pi->udp) {
+            return false;
+        }
+        break;
+    case OFNIC_FLT_IP6:
+        if (!pi->ip6) {
+            return false;
+        }
+        break;
+    default:
+        return false;
+    }
+    if (pi->ip4) {
+        if (!ofnic_flow_addr_match(l3 + 12, e->src, e->src_mask, 1) ||
+            !ofnic_flow_addr_match(l3 + 16, e->dst, e->dst_mask, 1)) {
+            return false;
+        }
+        proto = l3[9];
+    } else {
+        if (!ofnic_flow_addr_match(l3 + 8, e->src, e->src_mask, 4) ||
+            !ofnic_flow_addr_match(l3 + 24, e->dst, e->dst_mask, 4)) {
+            return false;
+        }
+        /* the next header after the extension headers net_rx_pkt walked */
+        proto = net_rx_pkt_get_ip6_info(s->rx_pkt)->l4proto;
+    }
+    if (ports) {
+        /* source port first in the frame and in bits 15:0 */
+        uint32_t p = lduw_be_p(f + pi->l4off) |
+                     (uint32_t)lduw_be_p(f + pi->l4off + 2) << 16;
+
+        return !((p ^ e->ports) & e->port_mask);
+    }
+    pmask = e->ctrl >> OFNIC_FLC_PROTO_MASK_SHIFT;
+    return !((proto ^ (e->ctrl >> OFNIC_FLC_PROTO_SHIFT)) & pmask & 0xff);
+}
+
+/*
+ * The queue a frame goes to, or -1: a flow entry drops it. pi->flow names
+ * the entry that decided; pi->meta gets the hash of the context used.
+ */
+static int ofnic_rx_select_queue(OfnicState *s, const uint8_t *f,
+                                 OfnicRxInfo *pi)
+{
+    const OfnicFlow *e = NULL;
+    const OfnicRss *c;
+    uint32_t i, q, ctx;
+
+    if ((s->rx_ctrl & OFNIC_RXC_FLOW) && (pi->ip4 || pi->ip6)) {
+        for (i = 0; i < s->flow_end; i++) {
+            if ((s->flow[i].ctrl & OFNIC_FLC_VALID) &&
+                ofnic_flow_match(s, &s->flow[i], f, pi)) {
+                e = &s->flow[i];
+                pi->flow = i;
+                break;
+            }
+        }
+    }
+    if (!e) {
+        if (!(s->rx_ctrl & OFNIC_RXC_RSS) ||
+            !(pi->meta.status & OFNIC_RXS_RSS)) {
+            return 0;
+        }
+        q = ofnic_reta_entry(&s->rss[0], pi->meta.rss_hash);
+        return q < s->num_qp ? q : 0;
+    }
+    q = e->arg & OFNIC_FLOW_ARG_QUEUE_MASK;
+    switch ((e->ctrl & OFNIC_FLC_ACTION_MASK) >> OFNIC_FLC_ACTION_SHIFT) {
+    case OFNIC_FLA_QUEUE:
+        break;
+    case OFNIC_FLA_CONTEXT:
+        ctx = (e->arg & OFNIC_FLOW_ARG_CTX_MASK) >> OFNIC_FLOW_ARG_CTX_SHIFT;
+        c = &s->rss[ctx < OFNIC_RSS_CTX_MAX ? ctx : 0];
+        ofnic_rx_rss(s, pi, c);
+        q += ofnic_reta_entry(c, pi->meta.rss_hash);
+        break;
+    default:
+        return -1;
+    }
     return q < s->num_qp ? q : 0;
+}
+
+static void ofnic_flow_hit(OfnicState *s, const OfnicRxInfo *pi)
+{
+    if (pi->flow >= 0) {
+        s->flow[pi->flow].hits++;
+    }
 }
 
 /* ---- writing a frame to a ring ------------------------------------------- */
@@ -627,20 +767,42 @@ bool ofnic_can_receive(NetClientState *nc)
  * Receives one frame f[0..len) (the device's own buffer, not the backend's).
  * Returns false if it must be held until the driver posts buffers.
  */
+static bool ofnic_rx_frame_to(OfnicQP *qp, uint8_t *f, uint32_t len,
+                              OfnicRxInfo *pi);
+
 static bool ofnic_rx_frame(OfnicState *s, uint8_t *f, uint32_t len,
                            bool trusted)
 {
     OfnicRxInfo info;
-    OfnicQP *qp;
-    uint32_t payload, max_len;
+    bool taken;
+    int q;
 
     if (len > s->max_frame) {
         s->stats[OFNIC_STAT_RX_OVERSIZE]++;
         return true;
     }
     ofnic_rx_parse(s, f, len, trusted, &info);
+    q = ofnic_rx_select_queue(s, f, &info);
+    if (q < 0) {
+        s->stats[OFNIC_STAT_RX_FLOW_DROPS]++;
+        taken = true;
+    } else {
+        taken = ofnic_rx_frame_to(&s->qp[q], f, len, &info);
+    }
+    /* a held frame comes again and is counted when it is taken */
+    if (taken) {
+        ofnic_flow_hit(s, &info);
+    }
+    return taken;
+}
 
-    qp = &s->qp[ofnic_rx_select_queue(s, &info)];
+/* Receives a parsed frame on the queue selected for it. */
+static bool ofnic_rx_frame_to(OfnicQP *qp, uint8_t *f, uint32_t len,
+                              OfnicRxInfo *pi)
+{
+    OfnicState *s = qp->s;
+    uint32_t payload, max_len;
+
     if (!ofnic_ring_ready(s, &qp->rx)) {
         ofnic_rx_drop(qp);
         return true;
@@ -650,15 +812,15 @@ static bool ofnic_rx_frame(OfnicState *s, uint8_t *f, uint32_t len,
     if (qp->lro.closed && !ofnic_lro_write(qp)) {
         return false;
     }
-    payload = ofnic_lro_payload(s, f, &info);
+    payload = ofnic_lro_payload(s, f, pi);
     if (qp->lro.active) {
         /*
          * LRO_MAX_SEGS may have been lowered since the context opened: a
          * full context takes no more, it is written and this starts anew.
          */
         if (payload && qp->lro.segs < s->lro_max_segs &&
-            ofnic_lro_match(&qp->lro, f, &info, payload)) {
-            if (ofnic_lro_append(qp, f, &info, payload)) {
+            ofnic_lro_match(&qp->lro, f, pi, payload)) {
+            if (ofnic_lro_append(qp, f, pi, payload)) {
                 ofnic_lro_write(qp);    /* or pending until descriptors */
             }
             return true;
@@ -669,13 +831,13 @@ static bool ofnic_rx_frame(OfnicState *s, uint8_t *f, uint32_t len,
     }
     max_len = MIN(s->lro_max_len,
                   OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
-    if (payload && !(f[info.l4off + 13] & TH_PUSH) &&
-        info.l3end + payload <= max_len) {
-        ofnic_lro_start(qp, f, &info, payload, max_len);
+    if (payload && !(f[pi->l4off + 13] & TH_PUSH) &&
+        pi->l3end + payload <= max_len) {
+        ofnic_lro_start(qp, f, pi, payload, max_len);
         return true;
     }
 
-    switch (ofnic_rx_write(qp, f, len, &info.meta)) {
+    switch (ofnic_rx_write(qp, f, len, &pi->meta)) {
     case OFNIC_RXW_NO_DESC:
         return false;
     case OFNIC_RXW_TOO_BIG:
@@ -781,6 +943,9 @@ static void ofnic_rx_split_piece(void *opaque, const struct iovec *iov,
             m.lro_mss = sp->mss;
         }
         taken = ofnic_rx_write(sp->qp, f, n, &m) != OFNIC_RXW_NO_DESC;
+        if (taken) {
+            ofnic_flow_hit(s, pi);
+        }
     }
     /*
      * The room was checked before splitting; a ring smaller than the whole
@@ -839,15 +1004,23 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     uint32_t payload, nseg, max_len, need, per = 1;
     uint8_t flags;
     bool ok, lro;
+    int q;
 
     ofnic_rx_parse(s, f, len, true, &info);
     if (!info.tcp || (type == VIRTIO_NET_HDR_GSO_TCPV4 && !info.ip4) ||
         (type == VIRTIO_NET_HDR_GSO_TCPV6 && !info.ip6)) {
         return ofnic_vnet_error(s, "gso_type does not match the frame");
     }
-    qp = &s->qp[ofnic_rx_select_queue(s, &info)];
+    q = ofnic_rx_select_queue(s, f, &info);
+    if (q < 0) {
+        s->stats[OFNIC_STAT_RX_FLOW_DROPS]++;
+        ofnic_flow_hit(s, &info);
+        return true;
+    }
+    qp = &s->qp[q];
     if (!ofnic_ring_ready(s, &qp->rx)) {
         ofnic_rx_drop(qp);
+        ofnic_flow_hit(s, &info);
         return true;
     }
     /*
@@ -907,6 +1080,7 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
         default:
             break;
         }
+        ofnic_flow_hit(s, &info);
         return true;
     }
 

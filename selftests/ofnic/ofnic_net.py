@@ -208,10 +208,16 @@ def cmd_udp_recv(a):
 
 def cmd_udp_send(a):
     fam = socket.AF_INET6 if is_v6(a.dst) else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
+    socks = []
+    for i in range(a.flows):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        if a.sport:
+            s.bind(("", a.sport + i))
+        socks.append(s)
     for i in range(a.count):
         body = ("%s%d " % (a.prefix, i)).encode()
-        s.sendto(body + b"x" * max(0, a.size - len(body)), (a.dst, a.port))
+        socks[i % a.flows].sendto(body + b"x" * max(0, a.size - len(body)),
+                                  (a.dst, a.port))
         time.sleep(a.gap)
     return 0
 
@@ -596,6 +602,10 @@ def main():
     p.add_argument("--size", type=int, default=1000)
     p.add_argument("--prefix", default="dgram")
     p.add_argument("--gap", type=float, default=0.01)
+    p.add_argument("--flows", type=int, default=1,
+                   help="round robin over this many sockets")
+    p.add_argument("--sport", type=int, default=0,
+                   help="their source ports: this one and up")
     p.set_defaults(fn=cmd_udp_send)
 
     p = sub.add_parser("tcp-write")

@@ -14,7 +14,7 @@ TEST_F(OfnicTest, IdentityRegisters) {
     // Every offload of the interface is implemented (hw-spec 4).
     EXPECT_EQ(p->reg(OFNIC_REG_FEATURES), OFNIC_F_TX_CSUM | OFNIC_F_RX_CSUM | OFNIC_F_TSO |
                                               OFNIC_F_LRO | OFNIC_F_HDS | OFNIC_F_RSS |
-                                              OFNIC_F_ITR);
+                                              OFNIC_F_ITR | OFNIC_F_FLOW);
     EXPECT_EQ(p->reg(OFNIC_REG_MAX_QP), kQueues);
   }
   EXPECT_EQ(to_string(a_->mac()), to_string(kMacA));
@@ -28,7 +28,7 @@ TEST_F(OfnicTest, IdentityRegisters) {
 TEST_F(OfnicTest, RegisterAccessRules) {
   // Offsets that are no register read 0.
   for (uint32_t off :
-       {0x04cu, 0x0fcu, 0x128u, 0x280u, 0x300u, 0x498u, 0x800u, 0x0ffcu, 0x1000u + 0x2cu,
+       {0x054u, 0x0fcu, 0x128u, 0x280u, 0x300u, 0x498u, 0x800u, 0x0ffcu, 0x1000u + 0x2cu,
         0x1000u + 0x3cu, 0x1000u + 0x6cu, 0x1000u + 0x8cu, 0x1000u + 0xfcu, 0xfffcu}) {
     EXPECT_EQ(a_->reg(off), 0u) << fmt::format("offset {:#x}", off);
   }
@@ -61,9 +61,9 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
   a_->set_reg(OFNIC_REG_MAX_FRAME, 0x100000);
   EXPECT_EQ(a_->reg(OFNIC_REG_MAX_FRAME), 65599u);
   a_->set_reg(OFNIC_REG_RX_CTRL, 0xffffffff);
-  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL),
-            OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO | OFNIC_RXC_HDS | OFNIC_RXC_RSS)
-      << "bit 1 and 31:6 discarded";
+  EXPECT_EQ(a_->reg(OFNIC_REG_RX_CTRL), OFNIC_RXC_PROMISC | OFNIC_RXC_CSUM | OFNIC_RXC_LRO |
+                                            OFNIC_RXC_HDS | OFNIC_RXC_RSS | OFNIC_RXC_FLOW)
+      << "bit 1 and 31:7 discarded";
   a_->set_reg(OFNIC_REG_CTRL, ~OFNIC_CTRL_RESET);
   EXPECT_EQ(a_->reg(OFNIC_REG_CTRL), OFNIC_CTRL_ENABLE);
   a_->set_reg(OFNIC_REG_MAC_HI, 0xffff0201);

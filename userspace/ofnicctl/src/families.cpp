@@ -69,6 +69,7 @@ const Field kOfnicHwStats[] = {
     {OFNIC_A_HW_STATS_RX_GSO, "rx-gso", FT::UINT},
     {OFNIC_A_HW_STATS_RX_GSO_SPLIT, "rx-gso-split", FT::UINT},
     {OFNIC_A_HW_STATS_VNET_HDR_ERRORS, "vnet-hdr-errors", FT::UINT},
+    {OFNIC_A_HW_STATS_RX_FLOW_DROPS, "rx-flow-drops", FT::UINT},
 };
 
 const Field kOfnicQueue[] = {
