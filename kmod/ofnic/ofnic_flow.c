@@ -149,7 +149,7 @@ static int ofnic_flow_from_spec(struct ofnic_priv *priv,
 
 		if (m->tos || m->l4_4_bytes || m->ip_ver ||
 		    h->ip_ver != ETH_RX_NFC_IP4) {
-			ofnic_flow_refuse(priv, "tos, l4data and IP versions but 4 cannot be matched");
+			ofnic_flow_refuse(priv, "tos, l4data, ip_ver cannot be matched");
 			return -EOPNOTSUPP;
 		}
 		e->ctrl = OFNIC_FLT_IP4 << OFNIC_FLC_TYPE_SHIFT;
@@ -631,7 +631,7 @@ int ofnic_set_rxfh_fields(struct net_device *netdev,
 	} else if (!is_l4 && !fields->data) {
 		v &= ~t;
 	} else {
-		NL_SET_ERR_MSG_MOD(extack, "the device hashes the IP 2-tuple or the TCP/UDP 4-tuple");
+		NL_SET_ERR_MSG_MOD(extack, "the device hashes IP 2-tuples or TCP/UDP 4-tuples");
 		return -EINVAL;
 	}
 	*ht = v;

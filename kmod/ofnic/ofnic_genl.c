@@ -22,6 +22,7 @@ static_assert(OFNIC_A_HW_STATS_MAX == OFNIC_NUM_STATS);
 /* hw-features mirrors the FEATURES register bit for bit. */
 static_assert(OFNIC_HW_FEATURES_TX_CSUM == OFNIC_F_TX_CSUM);
 static_assert(OFNIC_HW_FEATURES_ITR == OFNIC_F_ITR);
+static_assert(OFNIC_HW_FEATURES_FLOW == OFNIC_F_FLOW);
 static_assert(OFNIC_ERR_CODE_OFFLOAD == OFNIC_ERR_OFFLOAD);
 
 #define OFNIC_LRO_SEGS_MIN	2

@@ -1,7 +1,8 @@
 #!/bin/bash
-# 1 GiB (OFNIC_OFCOPY_MB) from the peer to an ofcopy socket read with pattern
+# 256 MiB (OFNIC_OFCOPY_MB) from the peer to an ofcopy socket read with pattern
 # "waitall" (see userspace/ofcopy/ofcopy_xfer.c): sha256 equal on both ends, and
 # most bytes copied by the DMA engine.
 cd "$(dirname "$0")/../.." || exit 1
+OFCOPY_PATTERN_MB=256
 source selftests/ofcopy/lib.sh
 ofcopy_pattern_test waitall dma

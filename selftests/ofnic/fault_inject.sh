@@ -18,13 +18,13 @@ inject=/sys/kernel/debug/ofnic/$pci/inject
 quiet ethtool -X "$LOCAL_IF" equal 1 || die "ethtool -X equal 1 failed"
 
 for f in "${FAULTS[@]}"; do
-	errs=$(ethtool -S "$LOCAL_IF" | awk '/errors:/ { s += $2 } END { print s + 0 }')
+	errs=$(ethtool_stat "$LOCAL_IF" hw_err_count)
 	resets=$(ethtool_stat "$LOCAL_IF" reset_count)
 	check "$f: injected" sh -c "echo $f >$inject"
 	# A frame from the peer makes the device use the RX ring (rx-bad-addr).
 	ip netns exec peer ping -c 3 -i 0.2 -W 1 $LOCAL_IP >/dev/null 2>&1 &
 	check "$f: device reported an error" wait_for \
-		"[ \$(ethtool -S $LOCAL_IF | awk '/errors:/ { s += \$2 } END { print s + 0 }') -gt $errs ]" 5
+		"[ \$(ethtool_stat $LOCAL_IF hw_err_count) -gt $errs ]" 5
 	check "$f: driver reset the ring" wait_for \
 		"[ \$(ethtool_stat $LOCAL_IF reset_count) -gt ${resets:-0} ]" 10
 	wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/carrier) = 1 ]" 5

@@ -145,11 +145,14 @@ dmesg_clean() {
 		grep -vE 'kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)'
 }
 
-# ethtool_stat IFACE NAME [NETNS]: one counter of `ethtool -S`.
+# ethtool_stat IFACE NAME [NETNS]: one counter of `ethtool -S`, or of the
+# rest of stats_save (a counter that moved to its standard home).
 ethtool_stat() {
-	local ns=()
+	local ns=() v
 	[ -n "${3:-}" ] && ns=(ip netns exec "$3")
-	"${ns[@]}" ethtool -S "$1" | awk -v k="$2:" '$1 == k { print $2 }'
+	v=$("${ns[@]}" ethtool -S "$1" | awk -v k="$2:" '$1 == k { print $2 }')
+	[ -n "$v" ] || v=$(stats_save "$1" "${3:-}" | awk -v k="$2" '$1 == k { print $2 }')
+	echo "$v"
 }
 
 # ---- helpers of the offload tests ------------------------------------------
@@ -256,9 +259,40 @@ set_features() {
 	return $ok
 }
 
-# stats_save IFACE [NETNS]: `ethtool -S` as "name value" lines.
+# stats_save IFACE [NETNS]: the interface's counters as "name value" lines:
+# `ethtool -S` (what has no standard home), the interface totals of
+# /sys/class/net/IFACE/statistics (tx_packets, rx_bytes...), and each queue's
+# netdev qstats (ynl) under the names ethtool -S gave them before they moved
+# there: rxN_packets, rxN_bytes, rxN_alloc_fail, rxN_csum_good (unnecessary),
+# rxN_csum_bad, rxN_csum_none, rxN_lro_packets and rxN_lro_segments
+# (hw-gro packets and wire packets), txN_packets, txN_bytes, txN_stop,
+# txN_wake, txN_csum_offload (needs-csum), txN_tso_packets and
+# txN_tso_segments (hw-gso packets and wire packets).
 stats_save() {
-	nsrun "${2:-}" ethtool -S "$1" | awk 'NR > 1 { sub(/:$/, "", $1); print $1, $2 }'
+	local ns=${2:-}
+	nsrun "$ns" ethtool -S "$1" | awk 'NR > 1 { sub(/:$/, "", $1); print $1, $2 }'
+	nsrun "$ns" grep -r . "/sys/class/net/$1/statistics/" | sed 's|.*/||; s|:| |'
+	qstats_lines "$1" "$ns"
+}
+
+# qstats_lines IFACE [NETNS]: the per-queue qstats part of stats_save, read
+# with ofnicctl (a C++ netlink client: ynl's Python takes ~7 s a call under
+# TCG; ofnicctl_stats.sh checks ofnicctl's qstats against ynl's).
+qstats_lines() {
+	nsrun "${2:-}" "$OFNIC_TOP/build/userspace/ofnicctl" stats "$1" --json 2>/dev/null |
+		jq -r '.queues[]? | . as $q | ($q.netdev // {}) as $n |
+			([["rx", "packets", "rx-packets"], ["rx", "bytes", "rx-bytes"],
+			  ["rx", "alloc_fail", "rx-alloc-fail"],
+			  ["rx", "csum_good", "rx-csum-unnecessary"],
+			  ["rx", "csum_bad", "rx-csum-bad"], ["rx", "csum_none", "rx-csum-none"],
+			  ["rx", "lro_packets", "rx-hw-gro-packets"],
+			  ["rx", "lro_segments", "rx-hw-gro-wire-packets"],
+			  ["tx", "packets", "tx-packets"], ["tx", "bytes", "tx-bytes"],
+			  ["tx", "stop", "tx-stop"], ["tx", "wake", "tx-wake"],
+			  ["tx", "csum_offload", "tx-needs-csum"],
+			  ["tx", "tso_packets", "tx-hw-gso-packets"],
+			  ["tx", "tso_segments", "tx-hw-gso-wire-packets"]])[] |
+			select($n[.[2]] != null) | "\(.[0])\($q.id)_\(.[1]) \($n[.[2]])"'
 }
 
 # stats_delta BEFORE AFTER REGEX: the sum over the counters whose name matches

@@ -208,8 +208,8 @@ ip_ok() {
 check "stats: device rx-packets (qstats, sysfs) up to ip -s link" ip_ok
 drv_ok() {
 	local e
-	e=$($ETHTOOL -S "$LOCAL_IF" | awk '$1 == "rx0_packets:" { print $2 }')
-	between rx0_packets "$(jq '.driver.rx0_packets' "$T/stats.json")" "$e" "$e" &&
+	e=$($ETHTOOL -S "$LOCAL_IF" | awk '$1 == "admin_irqs:" { print $2 }')
+	between admin_irqs "$(jq '.driver.admin_irqs' "$T/stats.json")" "$e" "$e" &&
 		[ "$(jq '.driver | length' "$T/stats.json")" -eq "$(($($ETHTOOL -S "$LOCAL_IF" | wc -l) - 1))" ]
 }
 check "stats --driver: the names and values of ethtool -S" drv_ok

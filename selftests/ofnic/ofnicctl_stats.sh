@@ -5,7 +5,7 @@
 # packets the rates account for agree with the counters of ip -s link. Text on
 # a terminal: redrawn in place (cursor home + clear, cursor hidden then
 # restored, also when interrupted); through a pipe: plain frames. The per-queue
-# counters after the run are ethtool -S's.
+# counters after the run are the ones the kernel's ynl reads.
 cd "$(dirname "$0")/../.." || exit 1
 source selftests/ofnic/ofnicctl_lib.sh
 
@@ -58,17 +58,22 @@ acct_ok() {
 check "  the packets behind the rates: > 1000, within ip -s link's count over the watch" acct_ok
 
 # ---- counters after the run ------------------------------------------------------------------
+ynl_rx_packets() {	# ynl_rx_packets Q: the kernel's ynl reading queue Q's qstats
+	ynl --dump qstats-get --output-json \
+		--json "{\"ifindex\": $(cat /sys/class/net/$IF/ifindex), \"scope\": [\"queue\"]}" |
+		jq --argjson q "$1" '.[] | select(."queue-type" == "rx" and ."queue-id" == $q) | ."rx-packets"'
+}
 counters_ok() {
 	local q a b c bad=0
 	for q in 0 1 2 3; do
-		a=$($ETHTOOL -S "$IF" | awk -v k="rx${q}_packets:" '$1 == k { print $2 }')
+		a=$(ynl_rx_packets $q)
 		b=$("$OFNICCTL" -j stats "$IF" | jq --argjson q $q '.queues[] | select(.id == $q) | .netdev."rx-packets"')
-		c=$($ETHTOOL -S "$IF" | awk -v k="rx${q}_packets:" '$1 == k { print $2 }')
+		c=$(ynl_rx_packets $q)
 		between "queue $q rx-packets" "$a" "$b" "$c" || bad=1
 	done
 	return $bad
 }
-check "stats: per-queue rx-packets as ethtool -S rxN_packets" counters_ok
+check "stats: per-queue rx-packets as the kernel's ynl reads them (qstats)" counters_ok
 check "stats --all: every counter by source and queue" \
 	sh -c "'$OFNICCTL' stats '$IF' --all | grep -q '^  ofnic    rx-hds-packets' && '$OFNICCTL' stats '$IF' --all | grep -q '^queue 3:'"
 

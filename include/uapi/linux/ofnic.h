@@ -22,6 +22,8 @@
  * @OFNIC_HW_FEATURES_HDS: Header-data split (ethtool tcp-data-split).
  * @OFNIC_HW_FEATURES_RSS: Receive side scaling over up to 16 queue pairs.
  * @OFNIC_HW_FEATURES_ITR: Interrupt moderation registers.
+ * @OFNIC_HW_FEATURES_FLOW: A flow table consulted before RSS, and additional
+ *   RSS contexts (ethtool ntuple rules, RSS contexts, aRFS).
  */
 enum ofnic_hw_features {
 	OFNIC_HW_FEATURES_TX_CSUM = 1,
@@ -31,6 +33,7 @@ enum ofnic_hw_features {
 	OFNIC_HW_FEATURES_HDS = 16,
 	OFNIC_HW_FEATURES_RSS = 32,
 	OFNIC_HW_FEATURES_ITR = 64,
+	OFNIC_HW_FEATURES_FLOW = 128,
 };
 
 /**

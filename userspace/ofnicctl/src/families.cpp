@@ -25,7 +25,7 @@ constexpr std::string_view kErrCode[] = {"none",    "ring-config", "tail",    "d
                                          "buf-dma", "buf-len",     "pkt-len", "offload"};
 constexpr std::string_view kErrDir[] = {"tx", "rx"};
 constexpr std::string_view kHwFeatures[] = {"tx-csum", "rx-csum", "tso", "lro",
-                                            "hds",     "rss",     "itr"};
+                                            "hds",     "rss",     "itr", "flow"};
 
 const Field kOfnicDev[] = {
     {OFNIC_A_DEV_IFINDEX, "ifindex", FT::U32},
