@@ -211,7 +211,8 @@
 #define OFNIC_FLC_PROTO_SHIFT	16	/* bits 23:16: IP protocol (IP types) */
 #define OFNIC_FLC_PROTO_MASK_SHIFT 24	/* bits 31:24: its mask */
 
-/* Entry types; any other value never matches */
+/* Entry types; any other value never matches (the device decodes them by
+ * order: IPv4 then IPv6, each TCP, UDP, any) */
 #define OFNIC_FLT_TCP4		1
 #define OFNIC_FLT_UDP4		2
 #define OFNIC_FLT_IP4		3

@@ -316,44 +316,17 @@ static bool ofnic_flow_match(OfnicState *s, const OfnicFlow *e,
     uint32_t type = (e->ctrl & OFNIC_FLC_TYPE_MASK) >> OFNIC_FLC_TYPE_SHIFT;
     const uint8_t *l3 = f + pi->l3off;
     uint32_t proto, pmask;
-    bool ports = false;
+    bool ip6, tcp, udp, ports;
 
-    switch (type) {
-    case OFNIC_FLT_TCP4:
-        ports = true;
-        if (!pi->ip4 || !pi->tcp) {
-            return false;
-        }
-        break;
-    case OFNIC_FLT_UDP4:
-        ports = true;
-        if (!pi->ip4 || !pi->udp) {
-            return false;
-        }
-        break;
-    case OFNIC_FLT_IP4:
-        if (!pi->ip4) {
-            return false;
-        }
-        break;
-    case OFNIC_FLT_TCP6:
-        ports = true;
-        if (!pi->ip6 || !pi->tcp) {
-            return false;
-        }
-        break;
-    case OFNIC_FLT_UDP6:
-        ports = true;
-        if (!pi->ip6 || !pi->udp) {
-            return false;
-        }
-        break;
-    case OFNIC_FLT_IP6:
-        if (!pi->ip6) {
-            return false;
-        }
-        break;
-    default:
+    if (type < OFNIC_FLT_TCP4 || type > OFNIC_FLT_IP6) {
+        return false;
+    }
+    /* TCP4, UDP4, IP4, TCP6, UDP6, IP6: the IP version, then the L4 kind */
+    ip6 = type >= OFNIC_FLT_TCP6;
+    tcp = (type - OFNIC_FLT_TCP4) % 3 == 0;
+    udp = (type - OFNIC_FLT_TCP4) % 3 == 1;
+    ports = tcp || udp;
+    if (!(ip6 ? pi->ip6 : pi->ip4) || (tcp && !pi->tcp) || (udp && !pi->udp)) {
         return false;
     }
     if (pi->ip4) {
