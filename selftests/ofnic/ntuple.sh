@@ -2,7 +2,7 @@
 # The flow table and RSS contexts through ethtool (docs/hw-spec.md, "Flow
 # table"): `-N flow-type tcp4|udp4|ip4|tcp6|udp6|ip6 ... action Q|-1 |
 # context C [loc L]`, `-n`, `delete`, `-X context new|N ... delete`,
-# `-K ntuple off|on`. Every rule is shown by traffic from the peer: the
+# `-K ntuple off|on`, `-N rx-flow-hash ... context C`. Every rule is shown by traffic from the peer: the
 # per-queue rxN_packets counters and the entry's hits in debugfs's
 # flow_table must rise by the frames sent, and a lower location must win.
 # Out-of-range and unmatchable rules are refused with a reason in the log.
@@ -15,7 +15,7 @@ max=$(ethtool -l "$LOCAL_IF" | awk '/^Pre-set/ { p = 1 } p && /^Combined:/ { pri
 	skip_all "no 4 queues here (ethtool -l: max combined ${max:-?})"
 $ETHTOOL -k "$LOCAL_IF" | grep -q '^ntuple-filters: on' ||
 	skip_all "ofnic without a flow table (ntuple-filters not on)"
-ktap_header 47
+ktap_header 49
 
 feature_fixed_off "$LOCAL_IF" rx-gro-hw || quiet ethtool -K "$LOCAL_IF" rx-gro-hw off
 quiet ethtool -L "$LOCAL_IF" combined 4
@@ -151,6 +151,16 @@ check "context $ctx2 over queues 0-1; udp4 9014 action 2 context $ctx2 (offset)"
 send udp $LOCAL_IP 9014 $N 16
 check "context rule + queue offset: flows on queues 2 and 3 only" \
 	eval 'at_least "$(rxq 2)" 20 && at_least "$(rxq 3)" 20 && at_most "$(rx_others 2 3)" 10'
+# the context's own hash fields: the 2-tuple only puts all 16 flows (one
+# address pair) on one of its queues; the default context still hashes 4-tuples
+check "rx-flow-hash udp4 sd context $ctx (its own hash fields)" \
+	eval '$ETHTOOL -N "$LOCAL_IF" rx-flow-hash udp4 sd context "$ctx" &&
+	      $ETHTOOL -n "$LOCAL_IF" rx-flow-hash udp4 | grep -q "L4 bytes 0 & 1"'
+send udp $LOCAL_IP 9013 $N 16
+log "context $ctx, 2-tuple: rx2 $(rxq 2) rx3 $(rxq 3), others $(rx_others 2 3)"
+check "... all 16 flows on one queue of the context" \
+	eval '{ at_least "$(rxq 2)" $((N - 5)) && at_most "$(rxq 3)" 5; } ||
+	      { at_least "$(rxq 3)" $((N - 5)) && at_most "$(rxq 2)" 5; }'
 check "a context a rule uses cannot be deleted" \
 	eval '! $ETHTOOL -X "$LOCAL_IF" context "$ctx" delete 2>/dev/null'
 
