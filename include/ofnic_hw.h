@@ -367,17 +367,19 @@ struct ofnic_rx_desc {
  * (4-tuple for TCP/UDP when that type is on, else the address 2-tuple), in
  * .rss_hash/.rss_type with RXS_RSS. Checksums (RX_CTRL.CSUM): the IPv4
  * header and TCP/UDP checksums are verified and reported as L3_OK/L3_BAD,
- * L4_OK/L4_BAD (neither bit: not checked). LRO (RX_CTRL.LRO): consecutive
- * in-order TCP segments of one flow on one queue, with good checksums, the
- * same IP and TCP header fields and options, only ACK (and PSH on the last)
- * set, payload equal to the first segment's (the last may be shorter), are
- * merged into one frame of at most LRO_MAX_LEN bytes and LRO_MAX_SEGS
- * segments; it is written when it is full, when a segment ends it (PSH,
- * shorter), when another frame arrives for the queue, or LRO_TIMEOUT usecs
- * after its first segment. Its headers are the first segment's with the IP
- * length (and IPv4 checksum) fixed and the last segment's ACK, window and
- * PSH; the TCP checksum field is not valid (L4_OK reports the segments').
- * .lro_segs and .lro_mss (the first segment's payload bytes) with RXS_LRO.
+ * L4_OK/L4_BAD (neither bit: not checked). LRO (RX_CTRL.LRO), by software
+ * GRO's rules (hw-spec §7): consecutive in-order TCP segments of one flow on
+ * one queue, with good checksums, the same IP and TCP header fields, ACK
+ * number, window and options (IPv4 IDs counting up, or fixed with DF: then
+ * RXS_LRO_FIXEDID), ACK set and no SYN/RST/URG, payload equal to the
+ * first segment's (the last may be shorter), are merged into one frame of at
+ * most LRO_MAX_LEN bytes, a 64 KiB IP datagram and LRO_MAX_SEGS segments; it
+ * is written when it is full, when a segment ends it (PSH, FIN, shorter), when
+ * another frame arrives for the queue, or LRO_TIMEOUT usecs after its first
+ * segment. Its headers are the first segment's with the IP length (and IPv4
+ * checksum) fixed and PSH, FIN if a segment had them; the TCP checksum field is
+ * not valid (L4_OK reports the segments'). .lro_segs and .lro_mss (the first
+ * segment's payload bytes) with RXS_LRO.
  * .l3_off: for a frame with an IPv4 or IPv6 ptype bit, the offset of the IP
  * header from the frame's first byte, past any 802.1Q/802.1ad tags (0 for
  * other frames).
@@ -405,6 +407,7 @@ struct ofnic_rx_wb {
 #define OFNIC_RXS_L4_BAD	(1u << 6)
 #define OFNIC_RXS_LRO		(1u << 7)	/* coalesced: lro_segs, lro_mss valid */
 #define OFNIC_RXS_HDS		(1u << 8)	/* headers are in the header buffer */
+#define OFNIC_RXS_LRO_FIXEDID	(1u << 9)	/* RXS_LRO, IPv4: its segments had one IP ID (DF) */
 
 #define OFNIC_PTYPE_IPV4	(1u << 0)
 #define OFNIC_PTYPE_IPV6	(1u << 1)

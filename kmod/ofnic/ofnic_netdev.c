@@ -108,10 +108,11 @@ int ofnic_open(struct net_device *netdev)
 	}
 
 	ofnic_wr(priv, OFNIC_REG_MAX_FRAME, ofnic_max_frame(netdev->mtu));
-	/* A coalesced frame must fit the buffers of one skb. */
-	ofnic_wr(priv, OFNIC_REG_LRO_MAX_LEN,
-		 min_t(u32, OFNIC_TX_MAX_PKT,
-		       (MAX_SKB_FRAGS + !priv->hds) * OFNIC_RX_BUF_LEN));
+	/*
+	 * Coalesced frames as large as GRO builds (ofnic_rx_add_buf chains
+	 * the buffers one skb has no frags for).
+	 */
+	ofnic_wr(priv, OFNIC_REG_LRO_MAX_LEN, OFNIC_LRO_MAX_FRAME);
 	ofnic_write_rss(priv);
 	ofnic_flow_restore(priv);
 	ofnic_write_rx_ctrl(priv);

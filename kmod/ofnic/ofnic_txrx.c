@@ -390,15 +390,45 @@ static int ofnic_rx_first(struct ofnic_qp *qp, u32 idx, struct page *page,
 static int ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
 			    u32 len)
 {
-	struct sk_buff *skb = qp->rx_skb;
+	struct sk_buff *skb = qp->rx_skb, *tail;
 
 	if (!skb)
 		return ofnic_rx_first(qp, idx, page, OFNIC_RX_HEADROOM, len, 0);
-	/* LRO_MAX_LEN keeps a real frame within MAX_SKB_FRAGS buffers */
-	if (!len || skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
+	/* no frame the driver allows (LRO_MAX_LEN) is longer */
+	if (!len || skb->len + len > OFNIC_LRO_MAX_FRAME)
 		return -EBADMSG;
-	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
+	/*
+	 * A coalesced frame of a 64 KiB datagram spans more buffers (19) than
+	 * an skb has frags: the rest go to skbs of page frags (no linear
+	 * part) on its frag_list, as skb_gro_receive() chains segments; GSO
+	 * (skb_segment) and the socket layer walk such lists.
+	 */
+	tail = skb_has_frag_list(skb) ? qp->rx_tail : skb;
+	if (skb_shinfo(tail)->nr_frags >= MAX_SKB_FRAGS) {
+		struct sk_buff *nskb;
+
+		/* only LRO_MAX_LEN frames are that long */
+		if (!(le32_to_cpu(qp->rx_first.status) & OFNIC_RXS_LRO))
+			return -EBADMSG;
+		nskb = napi_alloc_skb(&qp->napi, 0);
+		if (!nskb)
+			return -ENOMEM;
+		skb_mark_for_recycle(nskb);
+		skb->truesize += nskb->truesize;
+		if (tail == skb)
+			skb_shinfo(skb)->frag_list = nskb;
+		else
+			tail->next = nskb;
+		tail = nskb;
+		qp->rx_tail = nskb;
+	}
+	skb_add_rx_frag(tail, skb_shinfo(tail)->nr_frags, page,
 			OFNIC_RX_HEADROOM, len, PAGE_SIZE);
+	if (tail != skb) {
+		skb->len += len;
+		skb->data_len += len;
+		skb->truesize += PAGE_SIZE;
+	}
 	return 0;
 }
 
@@ -432,6 +462,7 @@ static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
 	u32 segs = le16_to_cpu(wb->lro_segs), mss = le16_to_cpu(wb->lro_mss);
 	u32 l3 = wb->l3_off, thoff, thlen, payload;
 	struct tcphdr *th;
+	u8 nexthdr;
 
 	if (segs < 2 || segs > OFNIC_LRO_MAX_SEGS || !mss ||
 	    l3 < ETH_HLEN || l3 > ETH_HLEN + 2 * VLAN_HLEN)
@@ -451,6 +482,9 @@ static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
 			return 0;
 		thoff = l3 + iph->ihl * 4;
 		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		/* as tcp4_gro_complete() marks a fixed-ID flow */
+		if (le32_to_cpu(wb->status) & OFNIC_RXS_LRO_FIXEDID)
+			skb_shinfo(skb)->gso_type |= SKB_GSO_TCP_FIXEDID;
 	} else {
 		const struct ipv6hdr *ip6;
 
@@ -458,11 +492,24 @@ static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
 		    !pskb_may_pull(skb, l3 + sizeof(*ip6)))
 			return 0;
 		ip6 = (const struct ipv6hdr *)(skb->data + l3);
-		/* the device coalesces no extension headers */
-		if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP ||
+		if (ip6->version != 6 ||
 		    sizeof(*ip6) + ntohs(ip6->payload_len) != skb->len - l3)
 			return 0;
+		/* hop-by-hop, routing, destination options, as GRO takes them */
+		nexthdr = ip6->nexthdr;
 		thoff = l3 + sizeof(*ip6);
+		while (nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
+		       nexthdr == NEXTHDR_DEST) {
+			const struct ipv6_opt_hdr *oh;
+
+			if (!pskb_may_pull(skb, thoff + sizeof(*oh)))
+				return 0;
+			oh = (const struct ipv6_opt_hdr *)(skb->data + thoff);
+			nexthdr = oh->nexthdr;
+			thoff += ipv6_optlen(oh);
+		}
+		if (nexthdr != IPPROTO_TCP)
+			return 0;
 		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
 	}
 	if (!pskb_may_pull(skb, thoff + sizeof(*th)))
@@ -479,7 +526,7 @@ static u32 ofnic_rx_lro(struct sk_buff *skb, const struct ofnic_rx_wb *wb,
 	skb_set_network_header(skb, l3);
 	skb_set_transport_header(skb, thoff);
 	th = tcp_hdr(skb);
-	if (skb_shinfo(skb)->gso_type == SKB_GSO_TCPV4) {
+	if (skb_shinfo(skb)->gso_type & SKB_GSO_TCPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
 		th->check = ~tcp_v4_check(skb->len - thoff, iph->saddr,

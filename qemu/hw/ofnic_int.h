@@ -35,7 +35,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 /* LRO register defaults and the ranges writes are clamped to. */
 #define OFNIC_LRO_MAX_LEN_DEF   65535
 #define OFNIC_LRO_MAX_LEN_MIN   1514
-#define OFNIC_LRO_MAX_LEN_MAX   65535
+/* 64 KiB IP datagrams (as GRO builds them) behind up to two VLAN tags */
+#define OFNIC_LRO_MAX_LEN_MAX   (ETH_HLEN + 2 * 4 + OFNIC_LRO_MAX_DATAGRAM)
+/* GRO's limit (gro_max_size 65536): the IP datagram, header to end */
+#define OFNIC_LRO_MAX_DATAGRAM  65535
 #define OFNIC_LRO_MAX_SEGS_DEF  64
 #define OFNIC_LRO_MAX_SEGS_MIN  2
 #define OFNIC_LRO_MAX_SEGS_MAX  OFNIC_LRO_MAX_SEGS
@@ -89,6 +92,7 @@ typedef struct OfnicLro {
     uint32_t max_len;       /* its limit, fixed when it started */
     uint32_t l3off, l4off, l5off;
     bool ip4;
+    bool fixedid;           /* IPv4 DF with one ID for all its segments */
     uint16_t segs;
     uint16_t mss;           /* payload of the first segment */
     uint32_t next_seq;

@@ -536,12 +536,20 @@ static uint32_t ofnic_lro_payload(OfnicState *s, const uint8_t *f,
                     !pi->l3_ok)) {
         return 0;   /* IPv4 options */
     }
-    if (pi->ip6 && pi->l4off - pi->l3off != sizeof(struct ip6_header)) {
-        return 0;   /* IPv6 extension headers */
-    }
+    /*
+     * IPv6 extension headers coalesce, as in GRO (ipv6_gro_receive), when
+     * the device verified the TCP checksum through them: hop-by-hop,
+     * destination options and routing headers without segments left; no
+     * fragment (pi->tcp is false for fragments).
+     *
+     * ACK, with PSH, FIN, ECE or CWR as GRO takes them (tcp_gro_receive);
+     * not SYN, RST or URG. PSH and FIN may only end a frame; reserved bits
+     * and NS must only be the same in all segments (the data offset byte is
+     * compared).
+     */
     flags = f[pi->l4off + 13];
-    if ((flags & ~TH_PUSH) != TH_ACK || (f[pi->l4off + 12] & 0x0f)) {
-        return 0;   /* only ACK (and PSH); no reserved bits, no NS */
+    if (!(flags & TH_ACK) || (flags & (TH_SYN | TH_RST | TH_URG))) {
+        return 0;
     }
     return pi->l3end - pi->l5off;
 }
@@ -560,24 +568,49 @@ static bool ofnic_lro_match(OfnicLro *c, const uint8_t *f,
         return false;   /* addresses, VLAN tags */
     }
     if (c->ip4) {
+        uint16_t id = lduw_be_p(f + l3 + 4), id0 = lduw_be_p(h + l3 + 4);
+        bool df = h[l3 + 6] & 0x40;     /* IP_DF; the same in f (below) */
+
         /* version/IHL, TOS; fragment field (DF), TTL, protocol; addresses */
         if (memcmp(f + l3, h + l3, 2) || memcmp(f + l3 + 6, h + l3 + 6, 4) ||
             memcmp(f + l3 + 12, h + l3 + 12, 8)) {
             return false;
         }
-        /* IDs count up by one per segment, as TSO (and GSO) make them. */
-        if (lduw_be_p(f + l3 + 4) != (uint16_t)(lduw_be_p(h + l3 + 4) +
-                                                c->segs)) {
+        /*
+         * The IP ID, as GRO (inet_gro_flush) takes it: IDs counting up by
+         * one per segment (TSO, GSO), or, with DF, one fixed ID for all
+         * the segments; which of the two is decided by the second segment
+         * (an ID equal to the first's makes a fixed-ID context).
+         */
+        if (c->fixedid || (c->segs == 1 && df && id == id0)) {
+            if (id != id0) {
+                return false;
+            }
+        } else if (id != (uint16_t)(id0 + c->segs)) {
             return false;
         }
     } else {
-        /* version, class, flow label; next header, hop limit, addresses */
-        if (memcmp(f + l3, h + l3, 4) || memcmp(f + l3 + 6, h + l3 + 6, 34)) {
+        /*
+         * version, class, flow label; next header, hop limit, addresses;
+         * the extension headers byte for byte (their lengths are equal:
+         * same l4off)
+         */
+        if (memcmp(f + l3, h + l3, 4) || memcmp(f + l3 + 6, h + l3 + 6, 34) ||
+            memcmp(f + l3 + sizeof(struct ip6_header),
+                   h + l3 + sizeof(struct ip6_header),
+                   l4 - l3 - sizeof(struct ip6_header))) {
             return false;
         }
     }
-    /* ports, data offset, options */
-    if (memcmp(f + l4, h + l4, 4) || f[l4 + 12] != h[l4 + 12] ||
+    /*
+     * ports, data offset (and NS, reserved bits), ACK number, window,
+     * options; the flags but PSH and FIN, and no CWR in a joining segment
+     * (a CWR segment starts a frame), as tcp_gro_receive() compares them
+     */
+    if (memcmp(f + l4, h + l4, 4) || memcmp(f + l4 + 8, h + l4 + 8, 4) ||
+        f[l4 + 12] != h[l4 + 12] || (f[l4 + 13] & TH_CWR) ||
+        ((f[l4 + 13] ^ h[l4 + 13]) & ~(TH_PUSH | TH_FIN | TH_CWR)) ||
+        memcmp(f + l4 + 14, h + l4 + 14, 2) ||
         memcmp(f + l4 + 20, h + l4 + 20, c->l5off - l4 - 20)) {
         return false;
     }
@@ -609,6 +642,9 @@ static bool ofnic_lro_write(OfnicQP *qp)
                      c->len - c->l3off - sizeof(struct ip6_header));
         }
         m.status |= OFNIC_RXS_LRO;
+        if (c->fixedid) {
+            m.status |= OFNIC_RXS_LRO_FIXEDID;
+        }
         m.lro_segs = c->segs;
         m.lro_mss = c->mss;
     }
@@ -644,6 +680,7 @@ static void ofnic_lro_start(OfnicQP *qp, const uint8_t *f,
     c->l4off = pi->l4off;
     c->l5off = pi->l5off;
     c->ip4 = pi->ip4;
+    c->fixedid = false;
     c->segs = 1;
     c->mss = payload;
     c->next_seq = ldl_be_p(f + pi->l4off + 4) + payload;
@@ -663,15 +700,23 @@ static bool ofnic_lro_append(OfnicQP *qp, const uint8_t *f,
     uint32_t l4 = c->l4off;
     uint8_t flags = f[pi->l4off + 13];
 
+    /* (ofnic_lro_match let a second segment of the first's ID join) */
+    if (c->ip4 && c->segs == 1 &&
+        lduw_be_p(f + c->l3off + 4) == lduw_be_p(h + c->l3off + 4)) {
+        c->fixedid = true;
+    }
     memcpy(h + c->len, f + pi->l5off, payload);
     c->len += payload;
     c->segs++;
     c->next_seq += payload;
-    memcpy(h + l4 + 8, f + l4 + 8, 4);      /* ACK number */
-    memcpy(h + l4 + 14, f + l4 + 14, 2);    /* window */
-    h[l4 + 13] |= flags & TH_PUSH;
-    return (flags & TH_PUSH) || payload < c->mss ||
-           c->segs >= qp->s->lro_max_segs || c->len + c->mss > c->max_len;
+    h[l4 + 13] |= flags & (TH_PUSH | TH_FIN);   /* ACK, window: the same */
+    /*
+     * Full only when not one more byte fits: as GRO keeps its packet until
+     * a segment does not fit, a last segment shorter than mss may still
+     * join a frame that has no room for another mss.
+     */
+    return (flags & (TH_PUSH | TH_FIN)) || payload < c->mss ||
+           c->segs >= qp->s->lro_max_segs || c->len >= c->max_len;
 }
 
 void ofnic_lro_flush(OfnicQP *qp)
@@ -802,10 +847,15 @@ static bool ofnic_rx_frame_to(OfnicQP *qp, uint8_t *f, uint32_t len,
             return false;
         }
     }
-    max_len = MIN(s->lro_max_len,
-                  OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
-    if (payload && !(f[pi->l4off + 13] & TH_PUSH) &&
-        pi->l3end + payload <= max_len) {
+    /*
+     * The frame within the driver's buffers (LRO_MAX_LEN, 32 buffers), its
+     * IP datagram within GRO's limit: header to end below 64 KiB.
+     */
+    max_len = MIN(MIN(s->lro_max_len,
+                      OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size),
+                  pi->l3off + OFNIC_LRO_MAX_DATAGRAM);
+    if (payload && !(f[pi->l4off + 13] & (TH_PUSH | TH_FIN)) &&
+        pi->l3end < max_len) {
         ofnic_lro_start(qp, f, pi, payload, max_len);
         return true;
     }
@@ -1017,20 +1067,20 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
         return ofnic_vnet_error(s, "GSO frame without payload");
     }
     nseg = DIV_ROUND_UP(payload, vh->gso_size);
-    max_len = MIN(s->lro_max_len,
-                  OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size);
+    max_len = MIN(MIN(s->lro_max_len,
+                      OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size),
+                  info.l3off + OFNIC_LRO_MAX_DATAGRAM);
     /*
-     * What the device's own LRO would coalesce (§7: no IPv4 options, no
-     * IPv6 extension headers, only ACK and PSH, no reserved or NS bits),
-     * and what it may produce; anything else is cut into MSS segments,
-     * received as ordinary frames.
+     * What the device's own LRO would coalesce (§7: no IPv4 options; ACK,
+     * no SYN, RST or URG; CWR and FIN as TSO sets them, on the first and
+     * the last segment), and what it may produce; anything else is cut
+     * into MSS segments, received as ordinary frames.
      */
     lro = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
           (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) &&
           info.l5off + vh->gso_size <= s->max_frame &&
-          info.l4off - info.l3off == (info.ip4 ? sizeof(struct ip_header) :
-                                      sizeof(struct ip6_header)) &&
-          (flags & ~TH_PUSH) == TH_ACK && !(f[info.l4off + 12] & 0x0f);
+          (!info.ip4 || info.l4off - info.l3off == sizeof(struct ip_header)) &&
+          (flags & TH_ACK) && !(flags & (TH_SYN | TH_RST | TH_URG));
     /* A pending coalesced frame of the queue goes first. */
     if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
         return false;

@@ -1,5 +1,7 @@
 #include "packet.h"
 
+#include <algorithm>
+
 namespace ofnic::test {
 
 const std::array<uint8_t, 40> kMsRssKey = {
@@ -46,10 +48,12 @@ Parsed parse(std::span<const uint8_t> f) {
     p.proto = f[20];
     p.end = 54 + be16(f, 18);
     p.pseudo_dst = 38;
-    if (p.proto == 43 && f.size() >= 62) {  // a routing header
-      if (f[57] && f.size() >= 78) p.pseudo_dst = 62;  // segments left: list[0]
-      p.proto = f[54];
-      p.l4 = 54 + (size_t(f[55]) + 1) * 8;
+    while ((p.proto == kIp6HopByHop || p.proto == kIp6Routing || p.proto == kIp6DestOpts) &&
+           f.size() >= p.l4 + 8) {
+      // A routing header with segments left: list[0] is the final destination.
+      if (p.proto == kIp6Routing && f[p.l4 + 3] && f.size() >= p.l4 + 24) p.pseudo_dst = p.l4 + 8;
+      p.proto = f[p.l4];
+      p.l4 += (size_t(f[p.l4 + 1]) + 1) * 8;
     }
   } else {
     return p;
@@ -131,6 +135,29 @@ std::vector<uint8_t> build(const Mac& dst, const Mac& src, const Pkt& p) {
     put16(f, cso, c);
   }
   return f;
+}
+
+std::vector<uint8_t> with_ext6(std::vector<uint8_t> f, const std::vector<Ext6>& exts) {
+  std::vector<uint8_t> hdrs;
+  for (size_t i = 0; i < exts.size(); i++) {
+    const auto& e = exts[i];
+    hdrs.push_back(i + 1 < exts.size() ? exts[i + 1].type : f[20]);
+    hdrs.push_back(uint8_t((e.opts.size() + 2) / 8 - 1));
+    hdrs.insert(hdrs.end(), e.opts.begin(), e.opts.end());
+  }
+  f.insert(f.begin() + 54, hdrs.begin(), hdrs.end());
+  f[20] = exts[0].type;
+  put16(f, 18, uint16_t(be16(f, 18) + hdrs.size()));
+  return f;
+}
+
+std::vector<uint8_t> exp_opt(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return {0x1e, 4, a, b, c, d};
+}
+
+size_t first_diff(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  auto m = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  return size_t(m.first - a.begin());
 }
 
 uint32_t toeplitz(std::span<const uint8_t> key, std::span<const uint8_t> input) {

@@ -15,6 +15,8 @@ namespace ofnic::test {
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
                          kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
 inline constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
+// IPv6 extension headers (next header values) that parse() walks.
+inline constexpr uint8_t kIp6HopByHop = 0, kIp6Routing = 43, kIp6DestOpts = 60;
 
 struct Pkt {
   bool v6 = false;
@@ -49,7 +51,8 @@ std::vector<uint8_t> payload_pattern(size_t len, uint8_t seed = 0);
 // Timestamp option as Linux sends it: NOP, NOP, TS(10).
 std::vector<uint8_t> ts_option(uint32_t tsval, uint32_t tsecr);
 
-// Offsets of a frame's headers (no VLAN).
+// Offsets of a frame's headers (no VLAN): IPv4 with or without options, IPv6
+// behind any hop-by-hop, routing and destination options headers.
 struct Parsed {
   bool v6 = false;
   uint8_t proto = 0;
@@ -61,6 +64,22 @@ bool ip4_csum_ok(std::span<const uint8_t> f);
 bool l4_csum_ok(std::span<const uint8_t> f);
 // Pseudo-header sum of the frame's L4 part (as the device should seed).
 uint32_t pseudo_sum(std::span<const uint8_t> f);
+
+// An IPv6 extension header of type with its options (6 + 8n bytes).
+struct Ext6 {
+  uint8_t type;
+  std::vector<uint8_t> opts;
+};
+// f (IPv6, no extension header) with exts inserted after the fixed header,
+// in order. The TCP checksum stays valid: the pseudo-header does not cover
+// extension headers (without a routing header's segments left).
+std::vector<uint8_t> with_ext6(std::vector<uint8_t> f, const std::vector<Ext6>& exts);
+// Options of an 8-byte header: one experimental option (RFC 4727 type 0x1e:
+// skipped when not understood) with four bytes of data.
+std::vector<uint8_t> exp_opt(uint8_t a, uint8_t b = 0, uint8_t c = 0, uint8_t d = 0);
+
+// Index of the first byte where a and b differ (or the shorter's size).
+size_t first_diff(std::span<const uint8_t> a, std::span<const uint8_t> b);
 
 // Toeplitz hash (Microsoft RSS) of input with a 40-byte key.
 uint32_t toeplitz(std::span<const uint8_t> key, std::span<const uint8_t> input);

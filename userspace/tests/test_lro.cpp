@@ -32,7 +32,9 @@ class OfnicLroTest : public OfnicLinkTest {
     p.payload = payload_pattern(len, uint8_t(offset / 100));
     return p;
   }
-  void send_pkt(const Pkt& p) { ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, build(kMacB, kMacA, p)))); }
+  void send_pkt(const Pkt& p) {
+    ASSERT_TRUE(tx_done(*a_tx_, send(*a_tx_, build(kMacB, kMacA, p))));
+  }
   // Sends segments of len bytes from offset, returning the next offset.
   uint32_t send_segs(uint32_t offset, unsigned n, size_t len = 1000, bool v6 = false) {
     for (unsigned k = 0; k < n; k++) {
@@ -73,8 +75,7 @@ class OfnicLroTest : public OfnicLinkTest {
     // The payload is the concatenation, in order.
     std::vector<uint8_t> want;
     for (unsigned k = 0; k < segs; k++) {
-      auto p = payload_pattern(k + 1 == segs ? last_len : len,
-                               uint8_t((offset + k * len) / 100));
+      auto p = payload_pattern(k + 1 == segs ? last_len : len, uint8_t((offset + k * len) / 100));
       want.insert(want.end(), p.begin(), p.end());
     }
     EXPECT_TRUE(std::equal(want.begin(), want.end(), f.begin() + hdr));
@@ -105,19 +106,26 @@ TEST_F(OfnicLroTest, Ipv6SegmentsMerge) {
   expect_merged(0, 0, 3, 1000, 1000, true);
 }
 
-// The last segment's ACK number and window are the merged frame's.
-TEST_F(OfnicLroTest, LastAckAndWindowKept) {
-  Pkt a = seg(0, 1000), b = seg(1000, 1000);
-  b.ack = 9999;
-  b.win = 77;
+// As in GRO, a frame's segments share their ACK number and window: a change
+// in either ends the frame, and the changed segment starts the next one.
+TEST_F(OfnicLroTest, AckOrWindowChangeEndsTheFrame) {
+  Pkt a = seg(0, 1000), b = seg(1000, 1000), c = seg(2000, 1000), d = seg(3000, 1000);
+  c.ack = 9999;
+  d.ack = 9999;
+  d.win = 77;
   send_pkt(a);
   send_pkt(b);
+  send_pkt(c);
+  expect_merged(0, 0, 2);
+  send_pkt(d);
+  ASSERT_TRUE(rx_done(*b_rx_, 2));  // a+b: 2066 bytes, two buffers
+  EXPECT_EQ(b_rx_->wb(2).status & OFNIC_RXS_LRO, 0u) << "c alone";
+  EXPECT_EQ(be32(b_rx_->frame(2), 34 + 8), 9999u);
   step_us(50);
-  ASSERT_TRUE(rx_done(*b_rx_, 0));
-  auto f = b_rx_->frame(0);
-  EXPECT_EQ(be32(f, 34 + 8), 9999u);
-  EXPECT_EQ(be16(f, 34 + 14), 77);
-  EXPECT_EQ(b_rx_->wb(0).lro_segs, 2);
+  ASSERT_TRUE(rx_done(*b_rx_, 3));
+  auto f = b_rx_->frame(3);
+  EXPECT_EQ(be16(f, 34 + 14), 77) << "d's own window";
+  EXPECT_EQ(b_->stat(OFNIC_STAT_RX_PKTS), 3u);
 }
 
 TEST_F(OfnicLroTest, PshAndShortSegmentEndTheFrame) {
@@ -168,12 +176,14 @@ TEST_F(OfnicLroTest, OnlyStrictlyMatchingSegmentsMerge) {
       {"different TS option", [](Pkt& p) { p.tcp_opts = ts_option(78, 88); }, true},
       {"TTL", [](Pkt& p) { p.ttl = 63; }, true},
       {"IP ID not +1", [](Pkt& p) { p.ip_id = uint16_t(p.ip_id + 1); }, true},
-      {"IP ID fixed", [](Pkt& p) { p.ip_id = uint16_t(p.ip_id - 1); }, true},
+      {"IP ID going back", [](Pkt& p) { p.ip_id = uint16_t(p.ip_id - 2); }, true},
       {"DF", [](Pkt& p) { p.df = false; }, true},
+      {"ACK number", [](Pkt& p) { p.ack += 1; }, true},
+      {"window", [](Pkt& p) { p.win = uint16_t(p.win + 1); }, true},
       {"larger payload", [](Pkt& p) { p.payload = payload_pattern(1001, p.seq / 100); }, true},
       {"URG", [](Pkt& p) { p.flags |= kTcpUrg; }, false},
-      {"ECE", [](Pkt& p) { p.flags |= kTcpEce; }, false},
-      {"FIN", [](Pkt& p) { p.flags |= kTcpFin; }, false},
+      {"ECE", [](Pkt& p) { p.flags |= kTcpEce; }, true},
+      {"CWR", [](Pkt& p) { p.flags |= kTcpCwr; }, true},
       {"SYN", [](Pkt& p) { p.flags |= kTcpSyn; }, false},
       {"RST", [](Pkt& p) { p.flags = kTcpRst | kTcpAck; }, false},
   };

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -38,12 +39,24 @@ struct virtio_net_hdr {
 static_assert(sizeof(virtio_net_hdr) == 10);
 constexpr uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 constexpr uint8_t VIRTIO_NET_HDR_GSO_NONE = 0, VIRTIO_NET_HDR_GSO_TCPV4 = 1,
-                  VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+                  VIRTIO_NET_HDR_GSO_TCPV6 = 4, VIRTIO_NET_HDR_GSO_ECN = 0x80;
 
 struct Frame {
   virtio_net_hdr vh{};
   std::vector<uint8_t> data;
 };
+
+// f (IPv4, no options) with a 4-byte option field (NOP, NOP, NOP, EOL): IHL,
+// total length and header checksum fixed; the TCP checksum is unchanged.
+std::vector<uint8_t> with_ip4_options(std::vector<uint8_t> f) {
+  const std::vector<uint8_t> opts = {1, 1, 1, 0};
+  f.insert(f.begin() + 34, opts.begin(), opts.end());
+  f[14] = 0x46;
+  put16(f, 16, uint16_t(be16(f, 16) + opts.size()));
+  put16(f, 24, 0);
+  put16(f, 24, uint16_t(~fold(sum16(std::span<const uint8_t>(f).subspan(14, 24)))));
+  return f;
+}
 
 class OfnicTapTest : public OfnicTest {
  protected:
@@ -55,8 +68,8 @@ class OfnicTapTest : public OfnicTest {
     }
     // A namespace of our own: nothing but the test talks on the tap.
     ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
-    std::vector<std::string> args = {"-machine", "q35",  "-accel", "qtest",      "-display",
-                                     "none",     "-m",   "64M",    "-nodefaults"};
+    std::vector<std::string> args = {"-machine", "q35", "-accel", "qtest",      "-display",
+                                     "none",     "-m",  "64M",    "-nodefaults"};
     args.insert(args.end(),
                 {"-netdev",
                  fmt::format("tap,id=n0,ifname={},script=no,downscript=no,vhost=off,vnet_hdr=on,"
@@ -123,8 +136,8 @@ class OfnicTapTest : public OfnicTest {
       a_->reg(OFNIC_REG_STATUS);  // let QEMU's main loop run
       sockaddr_ll from{};
       socklen_t fl = sizeof(from);
-      ssize_t n = recvfrom(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                           &fl);
+      ssize_t n =
+          recvfrom(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fl);
       if (n < ssize_t(sizeof(virtio_net_hdr))) continue;
       if (from.sll_pkttype == PACKET_OUTGOING) continue;  // what we sent
       Frame f;
@@ -143,9 +156,9 @@ class OfnicTapTest : public OfnicTest {
     sll.sll_family = AF_PACKET;
     sll.sll_ifindex = ifindex_;
     sll.sll_halen = 6;
-    ASSERT_EQ(sendto(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&sll),
-                     sizeof(sll)),
-              ssize_t(buf.size()))
+    ASSERT_EQ(
+        sendto(pkt_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)),
+        ssize_t(buf.size()))
         << strerror(errno);
   }
   // A TSO request of the driver: f in one descriptor with TXD_TSO.
@@ -200,6 +213,29 @@ class OfnicTapTest : public OfnicTest {
       slot += n;
     }
     return out;
+  }
+  // f, sent as one GSO frame of mss-byte segments, is written whole at slot
+  // as one coalesced frame (RXS_LRO, lro_segs, lro_mss = mss), as sent.
+  void expect_whole(uint32_t slot, std::span<const uint8_t> f, uint16_t mss) {
+    ASSERT_TRUE(rx_done(*rx_, slot));
+    auto wb = rx_->wb(slot);
+    const Parsed h = parse(f);
+    EXPECT_EQ(uint32_t(wb.status) & (OFNIC_RXS_LRO | OFNIC_RXS_L4_OK | OFNIC_RXS_L3_OK),
+              OFNIC_RXS_LRO | OFNIC_RXS_L4_OK | (h.v6 ? 0 : OFNIC_RXS_L3_OK));
+    EXPECT_EQ(wb.lro_segs, (h.end - h.l5 + mss - 1) / mss);
+    EXPECT_EQ(wb.lro_mss, mss);
+    auto got = rx_->frame(slot);
+    ASSERT_EQ(got.size(), f.size());
+    std::vector<uint8_t> want(f.begin(), f.end());
+    EXPECT_TRUE(got == want) << "first difference at byte " << first_diff(got, want);
+  }
+  // n GSO frames arrived, each whole.
+  void expect_gso_stats(uint64_t n) {
+    EXPECT_EQ(a_->stat(OFNIC_STAT_RX_PKTS), n);
+    EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), n);
+    EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 0u);
+    EXPECT_EQ(a_->stat(OFNIC_STAT_LRO_FRAMES), n);
+    EXPECT_EQ(a_->stat(OFNIC_STAT_VNET_HDR_ERRORS), 0u);
   }
 
   int pkt_ = -1;
@@ -449,49 +485,6 @@ TEST_F(OfnicTapTest, MultiQueueTapEveryQueueHasTheHeader) {
   EXPECT_EQ(a_->stat(OFNIC_STAT_VNET_HDR_ERRORS), 0u);
 }
 
-// A GSO frame with an IPv6 extension header (destination options) fails
-// the LRO conditions of §7: it arrives as plain MSS segments, not RXS_LRO.
-TEST_F(OfnicTapTest, GsoFrameWithIpv6ExtensionHeaderArrivesAsSegments) {
-  start("auto");
-  if (IsSkipped() || HasFatalFailure()) return;
-  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
-  settle();
-  Pkt p = flow(3000, true);
-  p.partial = true;
-  auto f = build(kMacA, kMacOther, p);
-  // Destination options (next header TCP, 8 bytes: PadN) after the IPv6 header.
-  const std::vector<uint8_t> dopt = {kProtoTcp, 0, 1, 4, 0, 0, 0, 0};
-  f.insert(f.begin() + 54, dopt.begin(), dopt.end());
-  f[20] = 60;  // next header: destination options
-  uint16_t plen = uint16_t(be16(f, 18) + dopt.size());
-  f[18] = uint8_t(plen >> 8);
-  f[19] = uint8_t(plen);
-  virtio_net_hdr vh = gso_hdr(true, 1000, 82);
-  vh.csum_start = 62;
-  send_to_device(vh, f);
-  std::vector<uint8_t> payload;
-  for (uint32_t slot = 0; slot < 3; slot++) {
-    SCOPED_TRACE(slot);
-    ASSERT_TRUE(rx_done(*rx_, slot));
-    auto wb = rx_->wb(slot);
-    EXPECT_FALSE(wb.status & OFNIC_RXS_LRO);
-    EXPECT_TRUE(wb.status & OFNIC_RXS_L4_OK);
-    auto g = rx_->frame(slot);
-    ASSERT_EQ(g.size(), 82u + 1000);
-    EXPECT_EQ(g[20], 60) << "the extension header stays";
-    EXPECT_EQ(be32(g, 66), p.seq + 1000 * slot) << "sequence number";
-    // TCP checksum over the IPv6 pseudo-header: whole and valid.
-    uint32_t sum = sum16(std::span<const uint8_t>(g).subspan(22, 32)) + kProtoTcp +
-                   uint32_t(g.size() - 62);
-    EXPECT_EQ(fold(sum16(std::span<const uint8_t>(g).subspan(62), sum)), 0xffff);
-    payload.insert(payload.end(), g.begin() + 82, g.end());
-  }
-  EXPECT_EQ(payload, p.payload);
-  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO), 1u);
-  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
-  EXPECT_EQ(a_->stat(OFNIC_STAT_LRO_FRAMES), 0u);
-}
-
 // TSO with CWR: the header's ECN bit is Linux's SKB_GSO_TCP_ECN (CWR in the
 // TCP header); a request of one segment leaves as a plain, whole frame.
 TEST_F(OfnicTapTest, TsoEcnFollowsCwrAndOneSegmentIsPlain) {
@@ -503,7 +496,7 @@ TEST_F(OfnicTapTest, TsoEcnFollowsCwrAndOneSegmentIsPlain) {
   ASSERT_TRUE(tx_done(*tx_, send_tso(f, 1000, 54)));
   auto got = recv_from_device();
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4 | 0x80);
+  EXPECT_EQ(got->vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN);
 
   Pkt one = flow(500);
   one.partial = true;
@@ -534,12 +527,165 @@ TEST_F(OfnicTapTest, GsoFrameWithSynIsMalformed) {
   EXPECT_EQ(a_->stat(OFNIC_STAT_RX_PKTS), 0u);
 }
 
+// ---- GSO frames as GRO would coalesce them ---------------------------------
+// Rule 5 of LRO as Linux's software GRO (rules 1 to 4: test_lro_gro.cpp): a
+// GSO frame from the host arrives whole when GRO would coalesce its segments
+// back into just that frame (hw-spec 12).
+
+// Rule 5: a GSO frame with an IPv6 extension header, destination options or
+// hop-by-hop, is what the device's LRO coalesces (§7, as GRO does): it
+// arrives whole, as one RXS_LRO frame, the extension header in place; the
+// device's LRO (and GRO) would coalesce its segments back into just that
+// frame.
+TEST_F(OfnicTapTest, GsoFrameWithIpv6ExtensionHeaderArrivesWhole) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  const struct {
+    const char* what;
+    Ext6 ext;  // 8 bytes after the IPv6 header
+  } cases[] = {
+      {"destination options", {kIp6DestOpts, {1, 4, 0, 0, 0, 0}}},  // PadN
+      {"hop-by-hop", {kIp6HopByHop, exp_opt(5, 6, 7, 8)}},
+  };
+  uint32_t slot = 0, n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    Pkt p = flow(3000, true);
+    p.partial = true;
+    auto f = with_ext6(build(kMacA, kMacOther, p), {c.ext});
+    virtio_net_hdr vh = gso_hdr(true, 1000, 82);
+    vh.csum_start = 62;
+    send_to_device(vh, f);
+    expect_whole(slot, f, 1000);
+    auto g = rx_->frame(slot);
+    ASSERT_EQ(g.size(), 82u + 3000);
+    EXPECT_EQ(g[20], c.ext.type) << "the extension header stays";
+    EXPECT_EQ(be16(g, 18), 8u + 20 + 3000) << "payload length";
+    EXPECT_TRUE(std::equal(g.begin() + 82, g.end(), p.payload.begin()));
+    expect_gso_stats(++n);  // RX_GSO and LRO_FRAMES + 1 a frame, no split
+    slot += 2;              // 3082 bytes: two 2048-byte buffers
+  }
+}
+
+// Rule 5: a GSO frame with CWR (on its first segment, as TSO sets it; here
+// without the header's ECN bit, so the tap passes it whole) arrives whole as
+// one RXS_LRO frame that keeps CWR, as GRO makes one of its segments.
+TEST_F(OfnicTapTest, GsoFrameWithCwrArrivesWhole) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  Pkt p = flow(3000, false, kTcpAck | kTcpCwr);
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  send_to_device(gso_hdr(false, 1000, 54), f);
+  expect_whole(0, f, 1000);
+  EXPECT_EQ(rx_->frame(0)[47], kTcpAck | kTcpCwr);
+  expect_gso_stats(1);
+}
+
+// Rules 5 and 4 as the host's stack sends it: a CWR GSO frame marked ECN
+// (SKB_GSO_TCP_ECN) arrives as one RXS_LRO frame with CWR, whichever way it
+// comes: the device offers the tap no TSO_ECN, so the host's kernel cuts it
+// in software (CWR on the first segment only) and the device's LRO joins the
+// segments again; offered TSO_ECN, the tap would pass it whole.
+TEST_F(OfnicTapTest, GsoFrameWithCwrMarkedEcnArrivesCoalesced) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  Pkt p = flow(3000, false, kTcpAck | kTcpCwr);
+  p.partial = true;
+  auto f = build(kMacA, kMacOther, p);
+  virtio_net_hdr vh = gso_hdr(false, 1000, 54);
+  vh.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+  send_to_device(vh, f);
+  settle();
+  qt_->clock_step(50 * 1000);  // the frame may wait for LRO_TIMEOUT
+  ASSERT_TRUE(rx_done(*rx_, 0));
+  auto wb = rx_->wb(0);
+  EXPECT_TRUE(wb.status & OFNIC_RXS_LRO);
+  EXPECT_EQ(wb.lro_segs, 3);
+  EXPECT_EQ(wb.lro_mss, 1000);
+  auto got = rx_->frame(0);
+  ASSERT_EQ(got.size(), f.size());
+  EXPECT_EQ(got[47], kTcpAck | kTcpCwr);
+  EXPECT_TRUE(std::equal(f.begin() + 54, f.end(), got.begin() + 54));
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_PKTS), 1u);
+}
+
+// Rule 5: a GSO frame with ECE (on all its segments) arrives whole.
+TEST_F(OfnicTapTest, GsoFrameWithEceArrivesWhole) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  uint32_t slot = 0;
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+    Pkt p = flow(4500, v6, kTcpAck | kTcpEce);
+    p.partial = true;
+    auto f = build(kMacA, kMacOther, p);
+    send_to_device(gso_hdr(v6, 1000, v6 ? 74 : 54), f);
+    expect_whole(slot, f, 1000);
+    slot += 3;  // 4554 or 4574 bytes: three 2048-byte buffers
+  }
+  expect_gso_stats(2);
+}
+
+// Rule 5: IPv4 options still cut a GSO frame into segments (GRO does not
+// coalesce IPv4 with options: inet_gro_receive flushes ihl != 5), written
+// as plain frames with whole checksums, not coalesced again.
+TEST_F(OfnicTapTest, GsoFrameWithIpv4OptionsIsCutIntoSegments) {
+  start("auto");
+  if (IsSkipped() || HasFatalFailure()) return;
+  start_rx(OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  settle();
+  Pkt p = flow(3000);
+  p.partial = true;
+  auto f = with_ip4_options(build(kMacA, kMacOther, p));
+  virtio_net_hdr vh = gso_hdr(false, 1000, 58);
+  vh.csum_start = 38;
+  send_to_device(vh, f);
+  std::vector<uint8_t> payload;
+  for (uint32_t slot = 0; slot < 3; slot++) {
+    SCOPED_TRACE(slot);
+    ASSERT_TRUE(rx_done(*rx_, slot));
+    auto wb = rx_->wb(slot);
+    EXPECT_FALSE(wb.status & OFNIC_RXS_LRO);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_L3_OK);
+    EXPECT_TRUE(wb.status & OFNIC_RXS_L4_OK);
+    auto g = rx_->frame(slot);
+    ASSERT_EQ(g.size(), 58u + 1000);
+    EXPECT_EQ(g[14], 0x46) << "the options stay";
+    EXPECT_TRUE(ip4_csum_ok(g));
+    EXPECT_TRUE(l4_csum_ok(g));
+    EXPECT_EQ(be16(g, 18), uint16_t(p.ip_id + slot)) << "IPv4 ID";
+    EXPECT_EQ(be32(g, 42), p.seq + 1000 * slot) << "sequence number";
+    payload.insert(payload.end(), g.begin() + 58, g.end());
+  }
+  EXPECT_EQ(payload, p.payload);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_RX_GSO_SPLIT), 1u);
+  EXPECT_EQ(a_->stat(OFNIC_STAT_LRO_FRAMES), 0u);
+}
+
 // vnet-hdr=on insists on a backend with a vnet header: a hub port has none.
 TEST(OfnicVnetHdrProperty, OnRefusesAHub) {
-  std::vector<std::string> args = {"-machine", "q35",  "-accel", "qtest",      "-display",
-                                   "none",     "-m",   "64M",    "-nodefaults",
-                                   "-netdev",  "hubport,id=n0,hubid=0",
-                                   "-device",  "ofnic,netdev=n0,vnet-hdr=on"};
+  std::vector<std::string> args = {"-machine",
+                                   "q35",
+                                   "-accel",
+                                   "qtest",
+                                   "-display",
+                                   "none",
+                                   "-m",
+                                   "64M",
+                                   "-nodefaults",
+                                   "-netdev",
+                                   "hubport,id=n0,hubid=0",
+                                   "-device",
+                                   "ofnic,netdev=n0,vnet-hdr=on"};
   // QEMU connects the qtest socket before it realizes the devices: it then
   // exits with the realize error.
   std::unique_ptr<qtest::Client> c;
