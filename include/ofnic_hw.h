@@ -74,7 +74,7 @@
 #define OFNIC_REG_ERR_COUNT	0x0034	/* RO: guest errors detected since reset */
 #define OFNIC_REG_ERR_LAST	0x0038	/* RO: last error, OFNIC_ERR_* | queue << 16 | dir << 24 */
 #define OFNIC_REG_RSS_HASH_TYPES 0x003c	/* RW: OFNIC_RSS_HT_*: which frames get a hash */
-#define OFNIC_REG_LRO_MAX_LEN	0x0040	/* RW: largest coalesced frame, bytes incl. L2 (default 65535) */
+#define OFNIC_REG_LRO_MAX_LEN	0x0040	/* RW: largest coalesced frame, bytes incl. L2, 1514..65549 (default 65535) */
 #define OFNIC_REG_LRO_MAX_SEGS	0x0044	/* RW: segments per coalesced frame, 2..64 (default 64) */
 #define OFNIC_REG_LRO_TIMEOUT	0x0048	/* RW: usecs a coalesced frame waits for more, 1..10000 (default 50) */
 #define OFNIC_REG_FLOW_ENTRIES	0x004c	/* RO: flow table entries implemented (OFNIC_F_FLOW) */
@@ -371,9 +371,10 @@ struct ofnic_rx_desc {
  * GRO's rules (hw-spec §7): consecutive in-order TCP segments of one flow on
  * one queue, with good checksums, the same IP and TCP header fields, ACK
  * number, window and options (IPv4 IDs counting up, or fixed with DF: then
- * RXS_LRO_FIXEDID), ACK set and no SYN/RST/URG, payload equal to the
- * first segment's (the last may be shorter), are merged into one frame of at
- * most LRO_MAX_LEN bytes, a 64 KiB IP datagram and LRO_MAX_SEGS segments; it
+ * RXS_LRO_FIXEDID), no SYN/RST/URG, no padding, payload equal to the first
+ * segment's (the last may be shorter), are merged into one frame of at most
+ * LRO_MAX_LEN bytes (and at most 65535 past the Ethernet header) and
+ * LRO_MAX_SEGS segments; it
  * is written when it is full, when a segment ends it (PSH, FIN, shorter), when
  * another frame arrives for the queue, or LRO_TIMEOUT usecs after its first
  * segment. Its headers are the first segment's with the IP length (and IPv4

@@ -24,8 +24,8 @@
 #define OFNIC_TX_STOP_THRESH	(MAX_SKB_FRAGS + 2)
 #define OFNIC_TX_TIMEOUT	(5 * HZ)
 #define OFNIC_MAX_MTU		9000
-/* A coalesced frame: a 64 KiB IP datagram (GRO's limit) behind two tags. */
-#define OFNIC_LRO_MAX_FRAME	(ETH_HLEN + 2 * VLAN_HLEN + GRO_LEGACY_MAX_SIZE - 1)
+/* A coalesced frame: below 64 KiB past the Ethernet header, GRO's limit. */
+#define OFNIC_LRO_MAX_FRAME	(ETH_HLEN + GRO_LEGACY_MAX_SIZE - 1)
 #define OFNIC_HDR_BUF_LEN	256	/* HDS header buffer per RX slot */
 #define OFNIC_ITR_MAX		0xffff	/* usecs and frames */
 
@@ -140,6 +140,7 @@ struct ofnic_qp {
 	bool xdp_redirected;		/* xdp_do_flush() due at end of poll */
 	struct sk_buff *rx_skb;		/* frame being assembled (multi-buffer) */
 	struct sk_buff *rx_tail;	/* last skb of rx_skb's frag_list */
+	u32 rx_bufs;			/* buffers in rx_skb */
 	struct ofnic_rx_wb rx_first;	/* its first descriptor's write-back */
 	struct dim dim;			/* adaptive RX moderation */
 	u16 irq_events;

@@ -367,6 +367,7 @@ static int ofnic_rx_first(struct ofnic_qp *qp, u32 idx, struct page *page,
 		if (metasize)
 			skb_metadata_set(skb, metasize);
 		qp->rx_skb = skb;
+		qp->rx_bufs = 1;
 		return 0;
 	}
 	/* Split headers hold at least the MAC header (eth_type_trans). */
@@ -383,6 +384,7 @@ static int ofnic_rx_first(struct ofnic_qp *qp, u32 idx, struct page *page,
 	else
 		page_pool_put_full_page(qp->page_pool, page, true);
 	qp->rx_skb = skb;
+	qp->rx_bufs = 1;
 	return 0;
 }
 
@@ -394,9 +396,15 @@ static int ofnic_rx_add_buf(struct ofnic_qp *qp, u32 idx, struct page *page,
 
 	if (!skb)
 		return ofnic_rx_first(qp, idx, page, OFNIC_RX_HEADROOM, len, 0);
-	/* no frame the driver allows (LRO_MAX_LEN) is longer */
-	if (!len || skb->len + len > OFNIC_LRO_MAX_FRAME)
+	/*
+	 * No frame spans more buffers (hw-spec §7), and none the driver
+	 * allows (LRO_MAX_LEN) is longer: a device that never ends a frame
+	 * cannot pin more than that.
+	 */
+	if (!len || qp->rx_bufs >= OFNIC_RX_MAX_DESC_PER_PKT ||
+	    skb->len + len > OFNIC_LRO_MAX_FRAME)
 		return -EBADMSG;
+	qp->rx_bufs++;
 	/*
 	 * A coalesced frame of a 64 KiB datagram spans more buffers (19) than
 	 * an skb has frags: the rest go to skbs of page frags (no linear

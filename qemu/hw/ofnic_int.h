@@ -35,10 +35,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(OfnicState, OFNIC)
 /* LRO register defaults and the ranges writes are clamped to. */
 #define OFNIC_LRO_MAX_LEN_DEF   65535
 #define OFNIC_LRO_MAX_LEN_MIN   1514
-/* 64 KiB IP datagrams (as GRO builds them) behind up to two VLAN tags */
-#define OFNIC_LRO_MAX_LEN_MAX   (ETH_HLEN + 2 * 4 + OFNIC_LRO_MAX_DATAGRAM)
-/* GRO's limit (gro_max_size 65536): the IP datagram, header to end */
-#define OFNIC_LRO_MAX_DATAGRAM  65535
+/*
+ * GRO's limit (skb_gro_receive: below gro_max_size, 65536): the bytes past
+ * the Ethernet header, VLAN tags and IP datagram, as the stack counts an
+ * skb after eth_type_trans()
+ */
+#define OFNIC_LRO_MAX_L2_PAYLOAD 65535
+#define OFNIC_LRO_MAX_LEN_MAX   (ETH_HLEN + OFNIC_LRO_MAX_L2_PAYLOAD)
 #define OFNIC_LRO_MAX_SEGS_DEF  64
 #define OFNIC_LRO_MAX_SEGS_MIN  2
 #define OFNIC_LRO_MAX_SEGS_MAX  OFNIC_LRO_MAX_SEGS

@@ -525,12 +525,15 @@ static int ofnic_rx_write(OfnicQP *qp, const uint8_t *f, uint32_t len,
 
 /* Payload bytes of a segment LRO may coalesce, or 0. */
 static uint32_t ofnic_lro_payload(OfnicState *s, const uint8_t *f,
-                                  const OfnicRxInfo *pi)
+                                  uint32_t len, const OfnicRxInfo *pi)
 {
     uint8_t flags;
 
     if (!(s->rx_ctrl & OFNIC_RXC_LRO) || !pi->tcp || !pi->l4_ok) {
         return 0;
+    }
+    if (pi->l3end != len) {
+        return 0;   /* padded or trailing bytes: GRO takes no such segment */
     }
     if (pi->ip4 && (pi->l4off - pi->l3off != sizeof(struct ip_header) ||
                     !pi->l3_ok)) {
@@ -542,13 +545,13 @@ static uint32_t ofnic_lro_payload(OfnicState *s, const uint8_t *f,
      * destination options and routing headers without segments left; no
      * fragment (pi->tcp is false for fragments).
      *
-     * ACK, with PSH, FIN, ECE or CWR as GRO takes them (tcp_gro_receive);
-     * not SYN, RST or URG. PSH and FIN may only end a frame; reserved bits
-     * and NS must only be the same in all segments (the data offset byte is
-     * compared).
+     * Not SYN, RST or URG; PSH, FIN, ECE, CWR, ACK as GRO takes them
+     * (tcp_gro_receive): PSH and FIN may only end a frame, CWR only start
+     * one, the others (and NS, the reserved bits) must be the same in all
+     * segments (ofnic_lro_match).
      */
     flags = f[pi->l4off + 13];
-    if (!(flags & TH_ACK) || (flags & (TH_SYN | TH_RST | TH_URG))) {
+    if (flags & (TH_SYN | TH_RST | TH_URG)) {
         return 0;
     }
     return pi->l3end - pi->l5off;
@@ -830,7 +833,7 @@ static bool ofnic_rx_frame_to(OfnicQP *qp, uint8_t *f, uint32_t len,
     if (qp->lro.closed && !ofnic_lro_write(qp)) {
         return false;
     }
-    payload = ofnic_lro_payload(s, f, pi);
+    payload = ofnic_lro_payload(s, f, len, pi);
     if (qp->lro.active) {
         /*
          * LRO_MAX_SEGS may have been lowered since the context opened: a
@@ -848,12 +851,12 @@ static bool ofnic_rx_frame_to(OfnicQP *qp, uint8_t *f, uint32_t len,
         }
     }
     /*
-     * The frame within the driver's buffers (LRO_MAX_LEN, 32 buffers), its
-     * IP datagram within GRO's limit: header to end below 64 KiB.
+     * The frame within the driver's buffers (LRO_MAX_LEN, 32 buffers) and
+     * GRO's limit (tags and IP datagram below 64 KiB).
      */
     max_len = MIN(MIN(s->lro_max_len,
                       OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size),
-                  pi->l3off + OFNIC_LRO_MAX_DATAGRAM);
+                  ETH_HLEN + OFNIC_LRO_MAX_L2_PAYLOAD);
     if (payload && !(f[pi->l4off + 13] & (TH_PUSH | TH_FIN)) &&
         pi->l3end < max_len) {
         ofnic_lro_start(qp, f, pi, payload, max_len);
@@ -1069,18 +1072,17 @@ static bool ofnic_rx_gso(OfnicState *s, uint8_t *f, uint32_t len,
     nseg = DIV_ROUND_UP(payload, vh->gso_size);
     max_len = MIN(MIN(s->lro_max_len,
                       OFNIC_RX_MAX_DESC_PER_PKT * qp->rx.buf_size),
-                  info.l3off + OFNIC_LRO_MAX_DATAGRAM);
+                  ETH_HLEN + OFNIC_LRO_MAX_L2_PAYLOAD);
     /*
-     * What the device's own LRO would coalesce (§7: no IPv4 options; ACK,
-     * no SYN, RST or URG; CWR and FIN as TSO sets them, on the first and
-     * the last segment), and what it may produce; anything else is cut
-     * into MSS segments, received as ordinary frames.
+     * What the device's own LRO would coalesce (§7: no IPv4 options; CWR
+     * and FIN as TSO sets them, on the first and the last segment), and
+     * what it may produce; anything else is cut into MSS segments, received
+     * as ordinary frames.
      */
     lro = (s->rx_ctrl & (OFNIC_RXC_LRO | OFNIC_RXC_CSUM)) ==
           (OFNIC_RXC_LRO | OFNIC_RXC_CSUM) &&
           info.l5off + vh->gso_size <= s->max_frame &&
-          (!info.ip4 || info.l4off - info.l3off == sizeof(struct ip_header)) &&
-          (flags & TH_ACK) && !(flags & (TH_SYN | TH_RST | TH_URG));
+          (!info.ip4 || info.l4off - info.l3off == sizeof(struct ip_header));
     /* A pending coalesced frame of the queue goes first. */
     if ((qp->lro.active || qp->lro.closed) && !ofnic_lro_write(qp)) {
         return false;

@@ -82,9 +82,9 @@ TEST_F(OfnicTest, RegisterMasksAndClamps) {
       {OFNIC_REG_LRO_MAX_LEN, 0, 1514},
       {OFNIC_REG_LRO_MAX_LEN, 1513, 1514},
       {OFNIC_REG_LRO_MAX_LEN, 9000, 9000},
-      {OFNIC_REG_LRO_MAX_LEN, 65557, 65557},  // a 64 KiB IP datagram behind two tags
-      {OFNIC_REG_LRO_MAX_LEN, 65558, 65557},
-      {OFNIC_REG_LRO_MAX_LEN, ~0u, 65557},
+      {OFNIC_REG_LRO_MAX_LEN, 65549, 65549},  // GRO's limit: 64 KiB past the MAC header
+      {OFNIC_REG_LRO_MAX_LEN, 65550, 65549},
+      {OFNIC_REG_LRO_MAX_LEN, ~0u, 65549},
       {OFNIC_REG_LRO_MAX_SEGS, 0, 2},
       {OFNIC_REG_LRO_MAX_SEGS, 1, 2},
       {OFNIC_REG_LRO_MAX_SEGS, 17, 17},

@@ -255,25 +255,56 @@ TEST_F(OfnicLroGroTest, IncrementingIdFramesHaveNoFixedIdBit) {
 
 // ---- the 64 KiB datagram limit --------------------------------------------
 
-// Rule 2: LRO_MAX_LEN is clamped to 65557, a 65535-byte IP datagram behind
-// an Ethernet header and two VLAN tags (the register is in frame bytes).
-TEST_F(OfnicLroGroTest, LroMaxLenClampsToTheLargestDatagramBehindTwoTags) {
+// Rule 2: LRO_MAX_LEN is clamped to 65549, GRO's limit: 65535 bytes past
+// the Ethernet header (the register is in frame bytes).
+TEST_F(OfnicLroGroTest, LroMaxLenClampsToGrosLimit) {
   b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 0xffffffff);
-  EXPECT_EQ(b_->reg(OFNIC_REG_LRO_MAX_LEN), 14u + 8 + 65535);
-  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65558);
-  EXPECT_EQ(b_->reg(OFNIC_REG_LRO_MAX_LEN), 65557u);
+  EXPECT_EQ(b_->reg(OFNIC_REG_LRO_MAX_LEN), 14u + 65535);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65550);
+  EXPECT_EQ(b_->reg(OFNIC_REG_LRO_MAX_LEN), 65549u);
   b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65535);
   EXPECT_EQ(b_->reg(OFNIC_REG_LRO_MAX_LEN), 65535u);
 }
 
+// Rule 2: VLAN tags count against the limit, as in GRO (skb_gro_receive
+// compares skb->len, which after eth_type_trans includes an in-band tag):
+// behind one tag the datagram stops at 65531 bytes. After eight 8000-byte
+// segments a last one that makes the frame exactly 65549 bytes joins and
+// completes it at once; one byte more does not join.
+TEST_F(OfnicLroGroTest, VlanTagsCountAgainstTheLimit) {
+  fresh_rx(256, 4096);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65549);
+  auto tagged = [](std::vector<uint8_t> f) {
+    const uint8_t tag[] = {0x81, 0x00, 0x00, 0x05};
+    f.insert(f.begin() + 12, std::begin(tag), std::end(tag));
+    return f;
+  };
+  const size_t room = 65535 - 4 - 52 - 8 * 8000;
+  for (size_t extra : {0, 1}) {
+    SCOPED_TRACE(extra ? "one byte more" : "exactly the limit");
+    Stream s;
+    s.base.sport = uint16_t(40000 + extra);
+    for (int k = 0; k < 8; k++) send_frame(tagged(build(kMacB, kMacA, s.next(8000))));
+    send_frame(tagged(build(kMacB, kMacA, s.next(room + extra))));
+    auto r = next_rx();
+    ASSERT_TRUE(r) << "no frame";
+    EXPECT_EQ(r->wb.lro_segs, extra ? 8 : 9);
+    EXPECT_EQ(r->f.size(), extra ? 18u + 52 + 8 * 8000 : 65549u);
+    if (extra) {
+      step_us(50);
+      ASSERT_TRUE(next_rx()) << "the last alone";
+    }
+  }
+}
+
 // Rule 2 with only the datagram limit binding: 4096-byte buffers (32 hold
-// 128 KiB) and LRO_MAX_LEN at its maximum (65557 frame bytes). 8000-byte
+// 128 KiB) and LRO_MAX_LEN at its maximum (65549 frame bytes). 8000-byte
 // segments (MAX_FRAME 9018): eight make a 64052-byte IPv4 datagram, a ninth
 // would pass 65535 bytes (GRO: skb_gro_receive's gro_max_size of 64 KiB), so
 // it starts the next frame. The eight wait meanwhile: 1483 more bytes fit.
 TEST_F(OfnicLroGroTest, DatagramLimitEndsTheFrameBeforeA64KiBDatagram) {
   fresh_rx(256, 4096);
-  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65557);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65549);
   Stream s;
   Frames segs;
   for (int k = 0; k < 8; k++) segs.push_back(send_pkt(s.next(8000)));
@@ -294,11 +325,11 @@ TEST_F(OfnicLroGroTest, DatagramLimitEndsTheFrameBeforeA64KiBDatagram) {
 // 8000-byte segments, a last, shorter segment that brings the datagram to
 // exactly 65535 bytes joins (as in GRO, which takes any segment that fits),
 // and the frame is then written at once (no clock step). The frame (65549
-// bytes) is longer than the old 65535-byte LRO_MAX_LEN and than 32 2048-byte
-// buffers. IPv4 (52 header bytes) and IPv6 (72).
+// bytes) is longer than the default 65535-byte LRO_MAX_LEN and than 32
+// 2048-byte buffers. IPv4 (52 header bytes) and IPv6 (72).
 TEST_F(OfnicLroGroTest, ShortLastSegmentFillingTheDatagramJoins) {
   fresh_rx(256, 4096);
-  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65557);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65549);
   for (bool v6 : {false, true}) {
     SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
     Stream s(v6);
@@ -316,12 +347,12 @@ TEST_F(OfnicLroGroTest, ShortLastSegmentFillingTheDatagramJoins) {
 }
 
 // Rule 2: one byte more than that does not join: the datagram would be 65536
-// bytes, although the frame (65550 bytes) fits LRO_MAX_LEN (65557) and 32
-// buffers. The frame is written when that segment arrives, which then waits
+// bytes (and the frame, 65550 bytes, past LRO_MAX_LEN's largest value), although
+// it fits 32 buffers. The frame is written when that segment arrives, which then waits
 // alone for LRO_TIMEOUT.
 TEST_F(OfnicLroGroTest, SegmentPassingTheDatagramLimitStartsTheNextFrame) {
   fresh_rx(256, 4096);
-  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65557);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65549);
   uint64_t pkts = 0;
   for (bool v6 : {false, true}) {
     SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
@@ -345,7 +376,7 @@ TEST_F(OfnicLroGroTest, SegmentPassingTheDatagramLimitStartsTheNextFrame) {
 // exactly 32 buffers) and one of 1471 bytes does not.
 TEST_F(OfnicLroGroTest, BufferLimitStillBindsWithSmallBuffers) {
   fresh_rx(256, 2048);
-  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65557);
+  b_->set_reg(OFNIC_REG_LRO_MAX_LEN, 65549);
   {
     Stream s;
     Frames segs;
@@ -654,5 +685,37 @@ TEST_F(OfnicLroGroTest, NsBitMustBeTheSameInAllSegments) {
   EXPECT_EQ(b_->stat(OFNIC_STAT_LRO_FRAMES), 1u);
 }
 
+// GRO does not look for ACK (tcp_gro_receive compares the flags, whatever
+// they are): data segments without ACK coalesce like any others.
+TEST_F(OfnicLroGroTest, SegmentsWithoutAckCoalesce) {
+  Stream s;
+  Frames segs;
+  for (int k = 0; k < 3; k++) segs.push_back(send_pkt(s.next(1000, 0)));
+  step_us(50);
+  expect_frame("no ACK", next_rx(), segs);
+}
+
+// A segment with bytes after its IP datagram (Ethernet padding of a tiny
+// segment) is not coalesced: GRO flushes it (inet_gro_receive and
+// ipv6_gro_receive compare the IP length with what the skb holds).
+TEST_F(OfnicLroGroTest, PaddedSegmentsAreNotCoalesced) {
+  Stream s;
+  s.base.tcp_opts.clear();
+  std::vector<std::vector<uint8_t>> sent;
+  for (int k = 0; k < 2; k++) {
+    auto f = build(kMacB, kMacA, s.next(3));  // 57 bytes: padded to 60
+    f.resize(60);
+    sent.push_back(send_frame(f));
+  }
+  settle();
+  EXPECT_EQ(rx_pkts(), 2u) << "neither waits in a context";
+  for (const auto& f : sent) {
+    auto r = next_rx();
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->wb.status & OFNIC_RXS_LRO);
+    EXPECT_EQ(r->f, f);
+  }
+  EXPECT_EQ(b_->stat(OFNIC_STAT_LRO_FRAMES), 0u);
+}
 }  // namespace
 }  // namespace ofnic::test
