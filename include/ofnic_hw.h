@@ -374,13 +374,13 @@ struct ofnic_rx_desc {
  * RXS_LRO_FIXEDID), no SYN/RST/URG, no padding, payload equal to the first
  * segment's (the last may be shorter), are merged into one frame of at most
  * LRO_MAX_LEN bytes (and at most 65535 past the Ethernet header) and
- * LRO_MAX_SEGS segments; it
- * is written when it is full, when a segment ends it (PSH, FIN, shorter), when
- * another frame arrives for the queue, or LRO_TIMEOUT usecs after its first
- * segment. Its headers are the first segment's with the IP length (and IPv4
- * checksum) fixed and PSH, FIN if a segment had them; the TCP checksum field is
- * not valid (L4_OK reports the segments'). .lro_segs and .lro_mss (the first
- * segment's payload bytes) with RXS_LRO.
+ * LRO_MAX_SEGS segments; it is written when it is full, when a segment ends
+ * it (PSH, FIN, shorter), when another frame arrives for the queue, or
+ * LRO_TIMEOUT usecs after its first segment. Its headers are the first
+ * segment's with the IP length (and IPv4 checksum) fixed and PSH, FIN if a
+ * segment had them; the TCP checksum field is not valid (L4_OK reports the
+ * segments'). .lro_segs and .lro_mss (the first segment's payload bytes)
+ * with RXS_LRO.
  * .l3_off: for a frame with an IPv4 or IPv6 ptype bit, the offset of the IP
  * header from the frame's first byte, past any 802.1Q/802.1ad tags (0 for
  * other frames).
