@@ -86,14 +86,7 @@ sysctl -qw net.core.rmem_default=$((4 << 20))
 
 # set_lro_timeout USECS: the device's LRO_TIMEOUT (ofnic's netlink family).
 set_lro_timeout() {
-	if [ -x "$OFNIC_TOP/build/userspace/ofnicctl" ]; then
-		"$OFNIC_TOP/build/userspace/ofnicctl" set lro "$LOCAL_IF" --timeout "$1" >/dev/null
-	else
-		[ -n "${LSRC:-}" ] || LSRC=$(scripts/linux-src) || return 1
-		/usr/bin/python3 "$LSRC/tools/net/ynl/cli.py" --spec include/uapi/ofnic.yaml \
-			--no-schema --do dev-set \
-			--json "{\"ifindex\": $IFINDEX, \"lro-timeout\": $1}" >/dev/null
-	fi
+	"$OFNIC_TOP/build/userspace/ofnicctl" set lro "$LOCAL_IF" --timeout "$1" >/dev/null
 }
 
 # mode_setup on|off|hw: the receiver's offloads and GRO timing.

@@ -25,9 +25,8 @@ import struct
 import sys
 import time
 
-ETH_P_IP = 0x0800
-ETH_P_IPV6 = 0x86DD
-ETH_P_ALL = 0x0003
+from ofnic_net import ETH_P_IP, ETH_P_IPV6, inet_csum, mac_bytes, pseudo_header
+
 PACKET_OUTGOING = 4
 SRC4, DST4 = "192.168.99.1", "192.168.99.2"  # inner and outer, never routed
 OSRC4, ODST4 = "192.168.98.1", "192.168.98.2"
@@ -37,33 +36,17 @@ PAYLOAD = 100
 ACK, PSH, FIN, ECE, CWR = 0x10, 0x08, 0x01, 0x40, 0x80
 
 
-def csum(data, start=0):
-    if len(data) % 2:
-        data += b"\0"
-    s = start + sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
-
-
-def tcp(src, dst, v6, seq, flags, payload):
-    hdr = struct.pack("!HHIIBBHHH", SPORT, DPORT, seq, 1, 5 << 4, flags, 1024, 0, 0)
-    seg = hdr + payload
-    if v6:
-        pseudo = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(
-            socket.AF_INET6, dst) + struct.pack("!IxxxB", len(seg), 6)
-    else:
-        pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(
-            "!xBH", 6, len(seg))
-    c = ~csum(seg, csum(pseudo)) & 0xFFFF
+def tcp(src, dst, seq, flags, payload):
+    seg = struct.pack("!HHIIBBHHH", SPORT, DPORT, seq, 1, 5 << 4, flags, 1024, 0,
+                      0) + payload
+    c = inet_csum(pseudo_header(src, dst, 6, len(seg)) + seg)
     return seg[:16] + struct.pack("!H", c) + seg[18:]
 
 
 def ip4(src, dst, proto, ident, body):
     hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), ident, 0x4000, 64,
                       proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
-    c = ~csum(hdr) & 0xFFFF
-    return hdr[:10] + struct.pack("!H", c) + hdr[12:] + body
+    return hdr[:10] + struct.pack("!H", inet_csum(hdr)) + hdr[12:] + body
 
 
 def ip6(src, dst, body):
@@ -76,21 +59,20 @@ class Flow:
 
     def __init__(self, args):
         self.a, self.seq, self.ident = args, 1000, 100
-        self.eth = bytes.fromhex(args.dmac.replace(":", "")) + bytes.fromhex(
-            args.smac.replace(":", "")) + struct.pack(
-                "!H", ETH_P_IPV6 if args.ipv6 else ETH_P_IP)
+        self.eth = mac_bytes(args.dmac) + mac_bytes(args.smac) + struct.pack(
+            "!H", ETH_P_IPV6 if args.ipv6 else ETH_P_IP)
 
     def frame(self, flags=ACK, size=PAYLOAD):
         payload = bytes((self.seq + i) & 0xFF for i in range(size))
         if self.a.ipv6:
-            l3 = ip6(SRC6, DST6, tcp(SRC6, DST6, True, self.seq, flags, payload))
+            l3 = ip6(SRC6, DST6, tcp(SRC6, DST6, self.seq, flags, payload))
         elif self.a.test == "ipip":
             inner = ip4(SRC4, DST4, 6, self.ident,
-                        tcp(SRC4, DST4, False, self.seq, flags, payload))
+                        tcp(SRC4, DST4, self.seq, flags, payload))
             l3 = ip4(OSRC4, ODST4, 4, 0, inner)  # outer: DF, one fixed ID
         else:
             l3 = ip4(SRC4, DST4, 6, self.ident,
-                     tcp(SRC4, DST4, False, self.seq, flags, payload))
+                     tcp(SRC4, DST4, self.seq, flags, payload))
         self.seq += size
         self.ident += 1
         return self.eth + l3

@@ -96,4 +96,17 @@ class OfnicLinkTest : public OfnicTest {
   std::unique_ptr<RxRing> b_rx_;
 };
 
+// The link with B coalescing (hw-spec 7, LRO): 9018-byte frames, LRO and
+// checksums on, the default LRO limits.
+class OfnicLroLinkTest : public OfnicLinkTest {
+ protected:
+  void SetUp() override {
+    OfnicLinkTest::SetUp();
+    if (HasFatalFailure()) return;
+    b_->set_reg(OFNIC_REG_MAX_FRAME, 9018);
+    b_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
+  }
+  void step_us(uint64_t us) { qt_->clock_step(us * 1000); }
+};
+
 }  // namespace ofnic::test

@@ -7,16 +7,8 @@
 namespace ofnic::test {
 namespace {
 
-constexpr uint64_t kUs = 1000;
-
-class OfnicLroTest : public OfnicLinkTest {
+class OfnicLroTest : public OfnicLroLinkTest {
  protected:
-  void SetUp() override {
-    OfnicLinkTest::SetUp();
-    if (HasFatalFailure()) return;
-    b_->set_reg(OFNIC_REG_MAX_FRAME, 9018);
-    b_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
-  }
   // Segment k of a flow: payload len bytes at seq base + offset.
   Pkt seg(uint32_t offset, size_t len, uint8_t flags = kTcpAck, bool v6 = false) {
     Pkt p;
@@ -43,7 +35,6 @@ class OfnicLroTest : public OfnicLinkTest {
     }
     return offset;
   }
-  void step_us(uint64_t us) { qt_->clock_step(us * kUs); }
   // Checks B's frame at slot: a merge of segs segments starting at offset.
   void expect_merged(uint32_t slot, uint32_t offset, unsigned segs, size_t len = 1000,
                      size_t last_len = 1000, bool v6 = false, bool psh = false) {

@@ -17,8 +17,6 @@
 namespace ofnic::test {
 namespace {
 
-constexpr uint64_t kUs = 1000;
-
 using Frames = std::vector<std::vector<uint8_t>>;
 
 // The frame LRO makes of segs (hw-spec 7): the first segment's headers with
@@ -87,14 +85,8 @@ struct Rx {
   std::vector<uint8_t> f;
 };
 
-class OfnicLroGroTest : public OfnicLinkTest {
+class OfnicLroGroTest : public OfnicLroLinkTest {
  protected:
-  void SetUp() override {
-    OfnicLinkTest::SetUp();
-    if (HasFatalFailure()) return;
-    b_->set_reg(OFNIC_REG_MAX_FRAME, 9018);
-    b_->set_reg(OFNIC_REG_RX_CTRL, OFNIC_RXC_LRO | OFNIC_RXC_CSUM);
-  }
   // B's RX ring 0 anew: size descriptors of buf_size bytes, all posted but one.
   void fresh_rx(uint32_t size, uint32_t buf_size) {
     b_->ring_reset(0, Dir::kRx);
@@ -109,7 +101,6 @@ class OfnicLroGroTest : public OfnicLinkTest {
     return f;
   }
   std::vector<uint8_t> send_pkt(const Pkt& p) { return send_frame(build(kMacB, kMacA, p)); }
-  void step_us(uint64_t us) { qt_->clock_step(us * kUs); }
   uint64_t rx_pkts() { return b_->stat(OFNIC_STAT_RX_PKTS); }
   // B's next frame in ring order, once written (nullopt if it is not).
   std::optional<Rx> next_rx() {
