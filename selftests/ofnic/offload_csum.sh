@@ -63,9 +63,9 @@ udp_tx_check() {
 	local port=7100 got
 	cap_start peer "$PEER_IF" "$OFNIC_TMP/udp.pcap" in udp port $port
 	ip netns exec peer $OFNIC_PY udp-recv --bind $PEER_IP --port $port \
-		--timeout $((10 * ${OFNIC_TIMEOUT_SCALE:-1})) --count 20 >"$OFNIC_TMP/udp-tx.out" 2>/dev/null &
+		--timeout $((30 * ${OFNIC_TIMEOUT_SCALE:-1})) --count 20 >"$OFNIC_TMP/udp-tx.out" 2>/dev/null &
 	local pid=$!
-	wait_for "ip netns exec peer ss -Hlun 'sport = :$port' | grep -q ." 5
+	wait_for "ip netns exec peer ss -Hlun 'sport = :$port' | grep -q ." 30
 	$OFNIC_PY udp-send --dst $PEER_IP --port $port --count 20 --size 1200
 	wait $pid
 	cap_stop
@@ -147,10 +147,10 @@ udp_probe() {
 	shift
 	UDP_PORT=$((UDP_PORT + 1))
 	[ "$fam" = 6 ] && dst=$LOCAL_IP6
-	$OFNIC_PY udp-recv --bind "$dst" --port $port --timeout $((5 * ${OFNIC_TIMEOUT_SCALE:-1})) --until GOOD \
+	$OFNIC_PY udp-recv --bind "$dst" --port $port --timeout $((30 * ${OFNIC_TIMEOUT_SCALE:-1})) --until GOOD \
 		>"$OFNIC_TMP/udp.out" 2>/dev/null &
 	pid=$!
-	wait_for "ss -Hlun 'sport = :$port' | grep -q ." 5
+	wait_for "ss -Hlun 'sport = :$port' | grep -q ." 30
 	peer_send "$fam" --proto udp --dport $port --payload BAD --count 3 \
 		--good-after GOOD "$@" >/dev/null
 	wait $pid
