@@ -29,9 +29,11 @@ tx=$!
 wait_for "[ \$(ofcopy_stat bytes_dma) -gt $((dma0 + (16 << 20))) ]" 60 ||
 	log "the transfer did not get going"
 stall
-sleep 2
+# (polled: a loaded host may take a while to reach the stuck wait; well
+# inside timeout_ms 10000, which would end it)
+wait_for "[ \"\$(awk '{ print \$3 }' /proc/$rx/stat 2>/dev/null)\" = D ]" 6
 state=$(awk '{ print $3 }' "/proc/$rx/stat" 2>/dev/null)
-log "reader state after 2 s of stall: $state"
+log "reader state after the stall: $state"
 check "the reader is stuck waiting (state D)" test "$state" = D
 t0=$(now)
 kill -KILL $rx

@@ -59,13 +59,14 @@ reader=$!
 wait_for "ss -Hltn 'sport = :$PORT' | grep -q ." 10
 ip netns exec peer socat -u /dev/zero TCP:$LOCAL_IP:$PORT &
 sender=$!
-sleep 2
+# the stream has begun and the stack has steered it (checked below)
+wait_for 'grep -q "^arfs [0-9]* type 1 queue 0 " "$TABLE"' 30
 w0=$(window)
 log "reader on CPU 0: rxN_packets $w0; $(head -n 1 "$TABLE")"
 check "reader on CPU 0: the stream arrives on queue 0" mostly_on 0 "$w0"
 check "an aRFS entry steers it" eval '[ "$(arfs_entries)" -ge 1 ] && grep -q "^arfs [0-9]* type 1 queue 0 " "$TABLE"'
 taskset -p -c 1 $reader >/dev/null
-sleep 2
+wait_for 'grep -q "^arfs [0-9]* type 1 queue 1 " "$TABLE"' 30
 w1=$(window)
 log "reader moved to CPU 1: rxN_packets $w1; $(head -n 1 "$TABLE")"
 check "reader moved to CPU 1: the stream follows to queue 1" mostly_on 1 "$w1"

@@ -33,7 +33,7 @@ rejected() {
 # (bounded too: a listener whose client never got through would wait forever)
 timeout 70 ip netns exec peer socat -u TCP-LISTEN:5500,reuseaddr /dev/null &
 timeout 70 socat -u TCP-LISTEN:5501,reuseaddr /dev/null &
-wait_for "ip netns exec peer ss -Hltn 'sport = :5500' | grep -q . && ss -Hltn 'sport = :5501' | grep -q ." 5
+wait_for "ip netns exec peer ss -Hltn 'sport = :5500' | grep -q . && ss -Hltn 'sport = :5501' | grep -q ." 30
 timeout 40 socat -u /dev/zero TCP:$PEER_IP:5500 2>/dev/null &
 timeout 40 ip netns exec peer socat -u /dev/zero TCP:$LOCAL_IP:5501 2>/dev/null &
 timeout 60 ping -f -q -c 3000 -s 1200 $PEER_IP >/dev/null 2>&1 &

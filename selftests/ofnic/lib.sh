@@ -410,9 +410,15 @@ cap_start() {
 		log "tcpdump did not start: $(cat "$CAP_FILE.log")"
 }
 
-# cap_stop: stop the capture (after the packets had time to arrive).
+# cap_stop [MIN]: stop the capture, once it holds MIN frames (tcpdump may lag
+# the socket that got them) or else after a second for the last to arrive.
 cap_stop() {
-	sleep 1
+	if [ -n "${1:-}" ]; then
+		wait_for "[ \$(tcpdump -r '$CAP_FILE' 2>/dev/null | wc -l) -ge $1 ]" 30 ||
+			log "capture: fewer than $1 frames after 30 s"
+	else
+		sleep 1
+	fi
 	[ -n "$CAP_PID" ] && kill -INT "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
 	CAP_PID=""

@@ -24,6 +24,10 @@ N=200
 # Rules and contexts go through Debian 13's ethtool ($ETHTOOL): Debian 12's
 # exits 0 when the driver refuses a rule.
 
+rx_seen() {	# the frames the device passed to the driver or dropped by a rule
+	echo $(($(cat "/sys/class/net/$LOCAL_IF/statistics/rx_packets") +
+		$(ethtool_stat "$LOCAL_IF" hw_rx_flow_drops)))
+}
 hits() {	# hits LOC: the frames ntuple rule LOC decided
 	awk -v l="$1" '$1 == "rule" && $2 == l { print $NF; f = 1 } END { if (!f) print "none" }' "$TABLE"
 }
@@ -32,11 +36,17 @@ hits() {	# hits LOC: the frames ntuple rule LOC decided
 # bytes); sets B and A (ethtool -S before and after)
 send() {
 	local proto=$1 dst=$2 port=$3 count=${4:-$N} flows=${5:-1}
+	local seen0
 	B=$(stats_save "$LOCAL_IF")
 	if [ "$proto" = udp ]; then
+		seen0=$(rx_seen)
 		ip netns exec peer $OFNIC_PY udp-send --dst "$dst" --port "$port" \
 			--count "$count" --size 200 --gap 0 --flows "$flows" \
 			--sport $((20000 + RANDOM % 20000))
+		# the tail of the burst may still be in the peer's qdisc, the
+		# device or a NAPI poll
+		wait_for "[ \$((\$(rx_seen) - seen0)) -ge $count ]" 30 ||
+			log "only $(($(rx_seen) - seen0)) of $count frames seen"
 	else
 		if [[ $dst == *:* ]]; then
 			socat -u TCP6-LISTEN:"$port",reuseaddr,bind="[$dst]" /dev/null &

@@ -68,7 +68,7 @@ udp_tx_check() {
 	wait_for "ip netns exec peer ss -Hlun 'sport = :$port' | grep -q ." 30
 	$OFNIC_PY udp-send --dst $PEER_IP --port $port --count 20 --size 1200
 	wait $pid
-	cap_stop
+	cap_stop 20
 	UDP_WIRE=$(pcap_info "$OFNIC_TMP/udp.pcap" --port $port)
 	got=$(grep -c '^dgram' "$OFNIC_TMP/udp-tx.out")
 	log "udp: $got of 20 datagrams received; $(echo $UDP_WIRE | tr '\n' ' ')"
@@ -245,7 +245,7 @@ rx_section() {
 		test "$(stats_delta "$b" "$a" '^hw_rx_csum_bad$')" -eq 3 -a \
 		"$(stats_delta "$b" "$a" '^rx[0-9]+_csum_bad$')" -eq 3 -a $((e1 - e0)) -eq 3
 	check "rx on: TCP SYN with a right checksum is answered (RST)" \
-		got_reply 4 --proto tcp --sport 40002 --dport 9999 --reply-timeout 3
+		got_reply 4 --proto tcp --sport 40002 --dport 9999 --reply-timeout 30
 
 	# bulk TCP peer -> local
 	b=$(stats_save "$LOCAL_IF")

@@ -49,7 +49,7 @@ udp_in() {	# 20 UDP datagrams peer -> local, all received
 	$OFNIC_PY udp-recv --bind $LOCAL_IP --port $port --timeout 30 --count 20 \
 		>"$OFNIC_TMP/udp.out" 2>/dev/null &
 	local pid=$!
-	wait_for "ss -Hlun 'sport = :$port' | grep -q ." 5
+	wait_for "ss -Hlun 'sport = :$port' | grep -q ." 30
 	ip netns exec peer $OFNIC_PY udp-send --dst $LOCAL_IP --port $port \
 		--count 20 --size 1200
 	wait $pid

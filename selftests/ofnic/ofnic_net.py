@@ -590,7 +590,7 @@ def main():
     p = sub.add_parser("udp-recv")
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--timeout", type=float, default=5)
+    p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--until", default="", help="stop after this payload")
     p.add_argument("--count", type=int, default=0, help="stop after this many")
     p.set_defaults(fn=cmd_udp_recv)

@@ -23,13 +23,16 @@ rx_packets() { ip -j -s link show "$IF" | jq '.[0].stats64.rx.packets'; }
 # ---- JSON watch during traffic -----------------------------------------------------------
 iperf3 -s -1 -B "$LOCAL_IP" -p 5201 >"$T/iperf-s.log" 2>&1 &
 wait_for "ss -Hltn 'sport = :5201' | grep -q ." 10
-ip netns exec peer iperf3 -c "$LOCAL_IP" -p 5201 -P 8 -t 8 -l 16K >"$T/iperf-c.log" 2>&1 &
+# the flows run until the watch is over, however slow the host
+p0=$(rx_packets)
+ip netns exec peer iperf3 -c "$LOCAL_IP" -p 5201 -P 8 -t 120 -l 16K >"$T/iperf-c.log" 2>&1 &
 client=$!
-sleep 1.5
+wait_for "[ \$(rx_packets) -gt $((p0 + 2000)) ]" 30
 p0=$(rx_packets)
 "$OFNICCTL" -j stats "$IF" --watch -i 1 -c 4 >"$T/watch.ndjson" 2>"$T/err"
 rc=$?
 p1=$(rx_packets)
+kill $client 2>/dev/null
 wait $client
 check "stats --watch -j -c 4 during iperf3 -P 8: exit 0, 4 lines" \
 	eq lines "$rc $(wc -l <"$T/watch.ndjson")" "0 4"
@@ -95,7 +98,7 @@ check "text watch through a pipe: 2 plain frames, no escape sequences" pipe_ok
 sigint_ok() {
 	script -qfec "$OFNICCTL stats $IF --watch -i 0.3" /dev/null >"$T/int.out" 2>&1 &
 	local s=$!
-	sleep 2
+	wait_for "grep -q 'per-queue rates over' '$T/int.out'" 30
 	local pid
 	pid=$(pgrep -P "$s")	# script's child: ofnicctl (the shell execs it)
 	[ -n "$pid" ] && kill -INT "$pid" || return 1

@@ -21,8 +21,11 @@ ip_prog() { ip -j -d link show "$IF" | jq -r '.[0].xdp.prog.id // "none"'; }
 ip_mode() { ip -j -d link show "$IF" | jq -r '.[0].xdp.mode // 0'; }
 status_id() { "$OFNICCTL" -j xdp status "$IF" | jq -r '.interfaces[0].xdp.programs[0].id // "none"'; }
 prog_name() { bpftool -j prog show id "$1" | jq -r .name; }
-pings() {	# pings N: peer -> local, the number answered
-	ip netns exec peer ping -c "$1" -i 0.05 -W 1 -q "$LOCAL_IP" | awk '/received/ { print $4 }'
+# pings N [DEADLINE]: peer -> local, the number answered. With a DEADLINE ping
+# waits for every answer until then; without, only 2 RTTs after the last.
+pings() {
+	ip netns exec peer ping -c "$1" -i 0.05 -W 1 ${2:+-w "$2"} -q "$LOCAL_IP" |
+		awk '/received/ { print $4 }'
 }
 map_packets() {	# map_packets NAME: frames counted by the attached program's map NAME
 	"$OFNICCTL" -j xdp map "$IF" "$1" | jq '[.maps[0].entries[].value.packets] | add // 0'
@@ -45,7 +48,7 @@ octl -j xdp status "$IF" >"$T/st.json"
 check "xdp status --json: schema, mode native, map pass_stats listed" \
 	sh -c "jq -e '.interfaces[0].xdp.mode == \"native\" and ([.interfaces[0].xdp.programs[0].maps[].name] | index(\"pass_stats\"))' '$T/st.json' >/dev/null"
 check "  ... and matches the schema" schema_ok xdp-status <"$T/st.json"
-check "30 pings answered through XDP_PASS" eq answered "$(pings 30)" 30
+check "30 pings answered through XDP_PASS" eq answered "$(pings 30 30)" 30
 counted_ok() {
 	local a b c
 	a=$(bpftool_packets pass_stats)

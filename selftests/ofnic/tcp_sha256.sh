@@ -19,7 +19,8 @@ head -c $((MB * 1024 * 1024)) /dev/urandom | tee >(sha256sum | cut -d' ' -f1 >"$
 send_rc=$?
 wait $rx
 end=$(date +%s.%N)
-sleep 0.2
+# the sender's hash is written by a process substitution nobody waits for
+wait_for "[ -s '$tmp/tx' ]" 30
 awk -v s="$start" -v e="$end" -v mb="$MB" 'BEGIN {
 	printf "# sent %d MiB in %.1f s: %.0f Mbit/s (including hashing)\n",
 		mb, e - s, mb * 8.388608 / (e - s) }'

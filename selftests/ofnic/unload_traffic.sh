@@ -9,10 +9,13 @@ ktap_header 7
 setup_pair
 ip netns exec peer iperf3 -s -D -1 >/dev/null
 iperf3 -s -D -1 >/dev/null
-sleep 0.5
+# the daemons listen after they fork
+wait_for "ss -Hltn 'sport = :5201' | grep -q . &&
+	ip netns exec peer ss -Hltn 'sport = :5201' | grep -q ." 30
 iperf3 -c $PEER_IP -t 60 >/dev/null 2>&1 &
 ip netns exec peer iperf3 -c $LOCAL_IP -t 60 >/dev/null 2>&1 &
-sleep 3
+wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets) -gt 1000 ] &&
+	[ \$(cat /sys/class/net/$LOCAL_IF/statistics/rx_packets) -gt 1000 ]" 30
 t0=$SECONDS
 pools=$(ynl --dump page-pool-get 2>&1)
 log "page pools while running: $(echo "$pools" | grep -c "'id'") (ynl took $((SECONDS - t0)) s)"

@@ -111,7 +111,8 @@ wait $xpid
 send_rc=$?
 t_end=$(date +%s.%N)
 wait $rxpid
-sleep 0.2
+# the sender's hash is written by a process substitution nobody waits for
+wait_for "[ -s '$OFNIC_TMP/tx.sha' ]" 30
 log "$ops attach/replace/detach operations during the transfer, $fails failed, $round rounds"
 log "while the transfer ran: $OP_LOG"
 awk -v s="$t_start" -v e="$t_end" -v mb="$MB" 'BEGIN {

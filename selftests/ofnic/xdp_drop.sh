@@ -39,7 +39,7 @@ check "pings from the peer are dropped" \
 
 xdp_detach "$LOCAL_IF"
 check "detached: pings get through" quiet ip netns exec peer ping -c 3 -i 0.2 -W 2 $LOCAL_IP
-local_recv_start 7201 50 20
+local_recv_start 7201 50 $((60 * ${OFNIC_TIMEOUT_SCALE:-1}))
 peer_udp send --dst $LOCAL_IP --port 7201 --count 50 --size 300 >/dev/null
 local_recv_wait 7201
 check "detached: 50 datagrams received intact" test "$(recv_field verified)" = 50

@@ -33,7 +33,7 @@ map_delta() {	# map_delta BEFORE AFTER: "queue packets" deltas of two dumps
 
 ping -c 1 -W 2 $PEER_IP >/dev/null 2>&1
 sleep 1
-local_recv_start 7100 400 60
+local_recv_start 7100 400 $((120 * ${OFNIC_TIMEOUT_SCALE:-1}))
 xdp_snap "$LOCAL_IF" pass_stats
 bm=$SNAP_MAP bs=$SNAP_DRV
 for i in $(seq 0 15); do

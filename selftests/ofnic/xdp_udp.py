@@ -222,7 +222,7 @@ def main():
             c.add_argument("--first", type=int, default=0)
             c.add_argument("--interval", type=float, default=0.0)
         if name == "echo":
-            c.add_argument("--timeout", type=float, default=2.0)
+            c.add_argument("--timeout", type=float, default=10.0)
         if name == "stream":
             c.add_argument("--secs", type=float, default=5.0)
             c.add_argument("--rate", type=float, default=200.0)

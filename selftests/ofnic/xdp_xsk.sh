@@ -71,10 +71,12 @@ fi
 check "xsk_rx detached its program on exit" test -z "$(xdp_prog_name "$LOCAL_IF")"
 
 # a socket on queue 2 sees nothing of queue 3; the frames go to the stack
-xsk_start "$OFNIC_TMP/xsk.q2" -q 2 -c copy -p 7701 -t 8
-local_recv_start 7701 30 20
+# (it runs until stopped, so that its window covers the whole send)
+xsk_start "$OFNIC_TMP/xsk.q2" -q 2 -c copy -p 7701 -t 300
+local_recv_start 7701 30 $((60 * ${OFNIC_TIMEOUT_SCALE:-1}))
 peer_udp send --dst $LOCAL_IP --port 7701 --count 30 --size 300 >/dev/null
 local_recv_wait 7701
+kill -TERM $XSK_PID 2>/dev/null
 wait $XSK_PID
 log "$(grep 'received' "$OFNIC_TMP/xsk.q2")"
 check "socket on queue 2: receives none of queue $Q's frames" \
