@@ -29,10 +29,17 @@ tx=$!
 wait_for "[ \$(ofcopy_stat bytes_dma) -gt $((dma0 + (16 << 20))) ]" 60 ||
 	log "the transfer did not get going"
 stall
-# (polled: a loaded host may take a while to reach the stuck wait; well
-# inside timeout_ms 10000, which would end it)
-wait_for "[ \"\$(awk '{ print \$3 }' /proc/$rx/stat 2>/dev/null)\" = D ]" 6
-state=$(awk '{ print $3 }' "/proc/$rx/stat" 2>/dev/null)
+# stuck: waiting (D) with no DMA progress over a second; every batch's normal
+# wait is D too. Polled, as a loaded host may take a while to get there.
+reader_state() { awk '{ print $3 }' "/proc/$rx/stat" 2>/dev/null; }
+stuck() {
+	local b
+	b=$(ofcopy_stat bytes_dma)
+	sleep 1
+	[ "$(reader_state)" = D ] && [ "$(ofcopy_stat bytes_dma)" = "$b" ]
+}
+wait_for stuck 5
+state=$(reader_state)
 log "reader state after the stall: $state"
 check "the reader is stuck waiting (state D)" test "$state" = D
 t0=$(now)

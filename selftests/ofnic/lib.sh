@@ -414,8 +414,8 @@ cap_start() {
 # the socket that got them) or else after a second for the last to arrive.
 cap_stop() {
 	if [ -n "${1:-}" ]; then
-		wait_for "[ \$(tcpdump -r '$CAP_FILE' 2>/dev/null | wc -l) -ge $1 ]" 30 ||
-			log "capture: fewer than $1 frames after 30 s"
+		wait_for "[ \$(tcpdump -n -r '$CAP_FILE' 2>/dev/null | wc -l) -ge $1 ]" 30 ||
+			log "capture: fewer than $1 frames"
 	else
 		sleep 1
 	fi

@@ -46,7 +46,7 @@ ring_is() {	# ring_is RX TX: the ring sizes `ethtool -g` reports
 
 udp_in() {	# 20 UDP datagrams peer -> local, all received
 	local port=7200 got
-	$OFNIC_PY udp-recv --bind $LOCAL_IP --port $port --timeout 30 --count 20 \
+	$OFNIC_PY udp-recv --bind $LOCAL_IP --port $port --timeout $((30 * ${OFNIC_TIMEOUT_SCALE:-1})) --count 20 \
 		>"$OFNIC_TMP/udp.out" 2>/dev/null &
 	local pid=$!
 	wait_for "ss -Hlun 'sport = :$port' | grep -q ." 30

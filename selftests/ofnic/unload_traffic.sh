@@ -12,10 +12,13 @@ iperf3 -s -D -1 >/dev/null
 # the daemons listen after they fork
 wait_for "ss -Hltn 'sport = :5201' | grep -q . &&
 	ip netns exec peer ss -Hltn 'sport = :5201' | grep -q ." 30
+tx0=$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets)
+rx0=$(cat /sys/class/net/$LOCAL_IF/statistics/rx_packets)
 iperf3 -c $PEER_IP -t 60 >/dev/null 2>&1 &
 ip netns exec peer iperf3 -c $LOCAL_IP -t 60 >/dev/null 2>&1 &
-wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets) -gt 1000 ] &&
-	[ \$(cat /sys/class/net/$LOCAL_IF/statistics/rx_packets) -gt 1000 ]" 30
+# both directions under way, some thousands of frames each
+wait_for "[ \$(cat /sys/class/net/$LOCAL_IF/statistics/tx_packets) -gt $((tx0 + 3000)) ] &&
+	[ \$(cat /sys/class/net/$LOCAL_IF/statistics/rx_packets) -gt $((rx0 + 3000)) ]" 30
 t0=$SECONDS
 pools=$(ynl --dump page-pool-get 2>&1)
 log "page pools while running: $(echo "$pools" | grep -c "'id'") (ynl took $((SECONDS - t0)) s)"
