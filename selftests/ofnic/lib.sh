@@ -312,6 +312,21 @@ stats_per_queue() {
 		<(echo "$1") <(echo "$2") | sort -n
 }
 
+# rx_frames IFACE: the frames the driver has taken off IFACE's rings
+# (rx_packets; ofnic counts XDP's verdicts there too).
+rx_frames() {
+	cat "/sys/class/net/$1/statistics/rx_packets"
+}
+
+# rx_frames_wait IFACE MARK N: until the driver has taken N frames off the
+# rings since rx_frames read MARK; then a moment for the softirq to finish
+# delivering them. For a test that reads counters once a sender is done.
+rx_frames_wait() {
+	wait_for "[ \$((\$(rx_frames $1) - $2)) -ge $3 ]" 30 ||
+		log "$1: the driver took $(($(rx_frames "$1") - $2)) of $3 frames"
+	sleep 0.2
+}
+
 # snmp_counter NETNS PROTO FIELD: a counter of /proc/net/snmp (Tcp, Udp, Ip...)
 snmp_counter() {
 	nsrun "$1" cat /proc/net/snmp | awk -v p="$2:" -v f="$3" '

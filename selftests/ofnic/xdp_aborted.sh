@@ -30,7 +30,7 @@ local_recv_start 7500 0 120
 bs=$(stats_save "$LOCAL_IF")
 trace_start xdp:xdp_exception
 peer_udp send --dst $LOCAL_IP --port 7500 --count 40 --size 200 >/dev/null
-local_recv_stop 7500
+local_recv_stop 7500 40
 trace_stop "$OFNIC_TMP/trace"
 as=$(stats_save "$LOCAL_IF")
 ev=$(grep -c 'xdp_exception:' "$OFNIC_TMP/trace")

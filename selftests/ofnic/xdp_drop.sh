@@ -21,7 +21,7 @@ xdp_snap "$LOCAL_IF" drop_stats
 bs=$SNAP_DRV bm=$(echo "$SNAP_MAP" | awk '{ s += $2 } END { print s + 0 }')
 bu=$(snmp_counter "" Udp InDatagrams)
 peer_udp send --dst $LOCAL_IP --port 7200 --count 200 --size 300 >/dev/null
-local_recv_stop 7200
+local_recv_stop 7200 200
 xdp_snap "$LOCAL_IF" drop_stats
 as=$SNAP_DRV am=$(echo "$SNAP_MAP" | awk '{ s += $2 } END { print s + 0 }')
 au=$(snmp_counter "" Udp InDatagrams)

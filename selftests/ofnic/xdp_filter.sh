@@ -43,7 +43,7 @@ print(v["packets"] if isinstance(v, dict) else
 # flows SPORT:DPORT...: 30 datagrams per flow peer -> local (IPv4, or IPv6
 # with FLOW_FAM=6); prints "dport received" per flow.
 flows() {
-	local f sp dp dst=$LOCAL_IP bind=$LOCAL_IP pids=()
+	local f sp dp dst=$LOCAL_IP bind=$LOCAL_IP pids=() mark
 	[ "${FLOW_FAM:-4}" = 6 ] && dst=$LOCAL_IP6 bind=$LOCAL_IP6
 	for f in "$@"; do
 		dp=${f#*:}
@@ -54,11 +54,13 @@ flows() {
 		wait_for "grep -q listening '$OFNIC_TMP/flow.${f#*:}'" 30 ||
 			log "receiver on port ${f#*:} not listening after 30 s"
 	done
+	mark=$(rx_frames "$LOCAL_IF")
 	for f in "$@"; do
 		sp=${f%:*} dp=${f#*:}
 		peer_udp send --dst "$dst" --port "$dp" --sport "$sp" --count 30 --size 200 >/dev/null
 	done
-	sleep 1	# the last datagrams, then the receivers' summaries (SIGTERM)
+	# every datagram past the program, then the receivers' summaries (SIGTERM)
+	rx_frames_wait "$LOCAL_IF" "$mark" $((30 * $#))
 	kill -TERM "${pids[@]}" 2>/dev/null
 	wait "${pids[@]}"
 	for f in "$@"; do
@@ -116,6 +118,7 @@ $XDP_UDP recv --bind $LOCAL_IP --port 7404 --timeout 120 >"$OFNIC_TMP/live" 2>&1
 rpid=$!
 wait_for "grep -q listening '$OFNIC_TMP/live'" 30 || log "live receiver not listening"
 in0=$(snmp_counter "" Udp InDatagrams)
+mark=$(rx_frames "$LOCAL_IF")
 ip netns exec peer $XDP_UDP stream --dst $LOCAL_IP --port 7404 --sport 43009 --secs 100 \
 	--rate 50 >"$OFNIC_TMP/sent" 2>&1 &
 spid=$!
@@ -126,10 +129,10 @@ wait_for '[ "$(rule_pkts $PEER_IP $LOCAL_IP 43009 7404 17)" -ge 30 ]' 60 ||
 	log "the rule did not take 30 datagrams"
 kill -TERM $spid
 wait $spid
-sleep 1
+sent=$(awk '/^sent/ { print $2 }' "$OFNIC_TMP/sent")
+rx_frames_wait "$LOCAL_IF" "$mark" "${sent:-0}"
 kill -TERM $rpid
 wait $rpid
-sent=$(awk '/^sent/ { print $2 }' "$OFNIC_TMP/sent")
 rcvd=$(awk '/^received/ { print $4 }' "$OFNIC_TMP/live")
 dropped=$(rule_pkts $PEER_IP $LOCAL_IP 43009 7404 17)
 log "live: sent ${sent:-?}, received ${rcvd:-?}, dropped by the rule ${dropped:-?}"

@@ -163,6 +163,7 @@ peer_udp() {
 # background, output in $OFNIC_TMP/recv.PORT; waits until it listens.
 local_recv_start() {
 	local port=$1 count=$2 t=${3:-20} bind=${4:-$LOCAL_IP}
+	RECV_RX0=$(rx_frames "$LOCAL_IF")
 	$XDP_UDP recv --bind "$bind" --port "$port" --count "$count" --timeout "$t" \
 		>"$OFNIC_TMP/recv.$port" 2>&1 &
 	RECV_PID=$!
@@ -170,10 +171,15 @@ local_recv_start() {
 		log "receiver on port $port not listening after 30 s"
 }
 
-# local_recv_stop PORT: a second for the last frames, then end the receiver
-# (SIGTERM: it prints its summary) and wait for it (local_recv_wait).
+# local_recv_stop PORT [N]: once the driver has taken the N frames sent since
+# local_recv_start (without N: after a second), end the receiver (SIGTERM: it
+# reads what is queued and prints its summary) and wait for it.
 local_recv_stop() {
-	sleep 1
+	if [ -n "${2:-}" ]; then
+		rx_frames_wait "$LOCAL_IF" "$RECV_RX0" "$2"
+	else
+		sleep 1
+	fi
 	kill -TERM "$RECV_PID" 2>/dev/null
 	local_recv_wait "$1"
 }

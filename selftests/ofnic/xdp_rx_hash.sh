@@ -34,12 +34,13 @@ flows_check() {
 	rm -f "$PIN"
 	ip link set dev "$LOCAL_IF" xdp off
 	"$BIN" "$LOCAL_IF" "$OBJ" "$PIN" | sed 's/^/# /' || return 1
-	local sp
+	local sp mark
+	mark=$(rx_frames "$LOCAL_IF")
 	for ((sp = 41000; sp < 41000 + FLOWS; sp++)); do
 		ip netns exec peer /usr/bin/python3 -S selftests/ofnic/xdp_udp.py send \
 			--dst $LOCAL_IP --port $PORT --sport $sp --count 1 >/dev/null || return 1
 	done
-	sleep 0.5
+	rx_frames_wait "$LOCAL_IF" "$mark" "$FLOWS"
 	bpftool -j map dump pinned "$PIN" >/tmp/rx_hash.json || return 1
 	/usr/bin/python3 -S -B - "$key" $LOCAL_IP $PEER_IP $PORT $l4 $type $FLOWS /tmp/rx_hash.json <<'PY'
 import json, sys
