@@ -312,10 +312,12 @@ stats_per_queue() {
 		<(echo "$1") <(echo "$2") | sort -n
 }
 
-# rx_frames IFACE: the frames the driver has taken off IFACE's rings
-# (rx_packets; ofnic counts XDP's verdicts there too).
+# rx_frames IFACE: the frames that reached IFACE's driver: rx_packets (ofnic
+# counts XDP's verdicts there too) and the ones it or the device dropped.
 rx_frames() {
-	cat "/sys/class/net/$1/statistics/rx_packets"
+	local d=/sys/class/net/$1/statistics
+	echo $(($(cat $d/rx_packets) + $(cat $d/rx_dropped) + $(cat $d/rx_errors) +
+		$(cat $d/rx_missed_errors)))
 }
 
 # rx_frames_wait IFACE MARK N: until the driver has taken N frames off the
@@ -323,7 +325,7 @@ rx_frames() {
 # delivering them. For a test that reads counters once a sender is done.
 rx_frames_wait() {
 	wait_for "[ \$((\$(rx_frames $1) - $2)) -ge $3 ]" 30 ||
-		log "$1: the driver took $(($(rx_frames "$1") - $2)) of $3 frames"
+		log "$1: the driver took $(($(rx_frames "$1") - $2)) of $3 frames" >&2
 	sleep 0.2
 }
 

@@ -52,7 +52,7 @@ flows() {
 	done
 	for f in "$@"; do
 		wait_for "grep -q listening '$OFNIC_TMP/flow.${f#*:}'" 30 ||
-			log "receiver on port ${f#*:} not listening after 30 s"
+			log "receiver on port ${f#*:} not listening after 30 s" >&2
 	done
 	mark=$(rx_frames "$LOCAL_IF")
 	for f in "$@"; do
@@ -112,8 +112,8 @@ check "the IPv6 rule leaves IPv4 to port 7402 alone ($(got "$r" 7402))" test "$(
 rule_del :: $LOCAL_IP6 0 7402 17
 
 # Live: a stream at 50 datagrams/s; the rule arrives once 30 datagrams got
-# through, the stream stops once the rule dropped 30, the receiver a second
-# later (both print their counts on SIGTERM).
+# through, the stream stops once the rule dropped 30, the receiver once the
+# driver has taken every frame sent (both print their counts on SIGTERM).
 $XDP_UDP recv --bind $LOCAL_IP --port 7404 --timeout 120 >"$OFNIC_TMP/live" 2>&1 &
 rpid=$!
 wait_for "grep -q listening '$OFNIC_TMP/live'" 30 || log "live receiver not listening"

@@ -171,15 +171,11 @@ local_recv_start() {
 		log "receiver on port $port not listening after 30 s"
 }
 
-# local_recv_stop PORT [N]: once the driver has taken the N frames sent since
-# local_recv_start (without N: after a second), end the receiver (SIGTERM: it
-# reads what is queued and prints its summary) and wait for it.
+# local_recv_stop PORT N: once the driver has taken the N frames sent since
+# local_recv_start, end the receiver (SIGTERM: it reads what is queued and
+# prints its summary) and wait for it.
 local_recv_stop() {
-	if [ -n "${2:-}" ]; then
-		rx_frames_wait "$LOCAL_IF" "$RECV_RX0" "$2"
-	else
-		sleep 1
-	fi
+	rx_frames_wait "$LOCAL_IF" "$RECV_RX0" "$2"
 	kill -TERM "$RECV_PID" 2>/dev/null
 	local_recv_wait "$1"
 }
