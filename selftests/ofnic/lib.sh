@@ -320,13 +320,20 @@ rx_frames() {
 		$(cat $d/rx_missed_errors)))
 }
 
-# rx_frames_wait IFACE MARK N: until the driver has taken N frames off the
-# rings since rx_frames read MARK; then a moment for the softirq to finish
-# delivering them. For a test that reads counters once a sender is done.
-rx_frames_wait() {
-	wait_for "[ \$((\$(rx_frames $1) - $2)) -ge $3 ]" 30 ||
-		log "$1: the driver took $(($(rx_frames "$1") - $2)) of $3 frames" >&2
+# counter_wait CMD MARK N: until the number CMD prints has risen by N since
+# it printed MARK (bounded, logged on stderr); then a moment for the softirq
+# to finish with what it counted. For a test that reads counters once a
+# sender is done.
+counter_wait() {
+	wait_for "[ \$((\$($1) - $2)) -ge $3 ]" 30 ||
+		log "$1: up by $(($($1) - $2)) of $3" >&2
 	sleep 0.2
+}
+
+# rx_frames_wait IFACE MARK N: until the driver has taken N frames off the
+# rings since rx_frames read MARK.
+rx_frames_wait() {
+	counter_wait "rx_frames $1" "$2" "$3"
 }
 
 # snmp_counter NETNS PROTO FIELD: a counter of /proc/net/snmp (Tcp, Udp, Ip...)

@@ -24,9 +24,8 @@ N=200
 # Rules and contexts go through Debian 13's ethtool ($ETHTOOL): Debian 12's
 # exits 0 when the driver refuses a rule.
 
-rx_seen() {	# the frames the device passed to the driver or dropped by a rule
-	echo $(($(cat "/sys/class/net/$LOCAL_IF/statistics/rx_packets") +
-		$(ethtool_stat "$LOCAL_IF" hw_rx_flow_drops)))
+rx_seen() {	# the frames that reached the driver or that a rule dropped
+	echo $(($(rx_frames "$LOCAL_IF") + $(ethtool_stat "$LOCAL_IF" hw_rx_flow_drops)))
 }
 hits() {	# hits LOC: the frames ntuple rule LOC decided
 	awk -v l="$1" '$1 == "rule" && $2 == l { print $NF; f = 1 } END { if (!f) print "none" }' "$TABLE"
@@ -45,8 +44,7 @@ send() {
 			--sport $((20000 + RANDOM % 20000))
 		# the tail of the burst may still be in the peer's qdisc, the
 		# device or a NAPI poll
-		wait_for "[ \$((\$(rx_seen) - seen0)) -ge $count ]" 30 ||
-			log "only $(($(rx_seen) - seen0)) of $count frames seen"
+		counter_wait rx_seen "$seen0" "$count"
 	else
 		if [[ $dst == *:* ]]; then
 			socat -u TCP6-LISTEN:"$port",reuseaddr,bind="[$dst]" /dev/null &
